@@ -1,0 +1,5 @@
+import sys
+
+from gazesdk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Datasets: the array form, and loaders of real on-disk formats (GazeCapture)."""

@@ -1,0 +1,215 @@
+"""The fast array form of a gaze dataset: one ``.npy`` file per field, memory-mappable.
+
+GazeSim writes it directly, and the GazeCapture loader caches decoded recordings in it, so
+training reads the same structure whatever the source. A folder holds ``manifest.json`` and
+one ``<field>.npy`` per entry of :data:`FIELDS`; row ``i`` of every file is sample ``i``.
+
+Conventions: patches are RGB uint8 (N, 64, 64, 3); "left eye" is the subject's physical left eye
+(it appears on the right of the image); boxes are (x, y, w, h) in pixels of the full frame, from
+its top-left corner; ``gaze_cm`` is GazeCapture's (XCam, YCam) label.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gazesdk.errors import DataFormatError
+
+FORMAT_NAME = "gazesdk-arrays"
+FORMAT_VERSION = 1
+PATCH_SIZE = 64
+GRID_SIZE = 25
+SPLITS = ("train", "val", "test")
+
+# field -> (dtype, shape of one row)
+FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "face": ("uint8", (PATCH_SIZE, PATCH_SIZE, 3)),
+    "left_eye": ("uint8", (PATCH_SIZE, PATCH_SIZE, 3)),
+    "right_eye": ("uint8", (PATCH_SIZE, PATCH_SIZE, 3)),
+    "face_grid": ("uint8", (GRID_SIZE, GRID_SIZE)),
+    "gaze_cm": ("float32", (2,)),
+    "dot_pts": ("float32", (2,)),
+    "screen_pts": ("float32", (2,)),
+    "face_box": ("float32", (4,)),
+    "left_eye_box": ("float32", (4,)),
+    "right_eye_box": ("float32", (4,)),
+    "frame_wh": ("int32", (2,)),
+    "subject": ("int32", ()),
+    "session": ("int32", ()),
+    "frame": ("int32", ()),
+    "device": ("int16", ()),
+    "orientation": ("int8", ()),
+    "split": ("int8", ()),
+    "sequence": ("int32", ()),
+    "is_calibration": ("bool", ()),
+}
+FIELD_DOCS = {
+    "dot_pts": "dot position in screen points from the top-left, for the frame's orientation",
+    "screen_pts": "active screen size (width, height) in points, for the frame's orientation",
+    "device": "index into manifest['devices']",
+    "orientation": "1 portrait, 2 upside down, 3 landscape home right, 4 landscape home left",
+    "split": "index into SPLITS",
+    "sequence": "stare-sequence id (frames fixating one dot), -1 when not part of one",
+    "is_calibration": "frame of a 9-dot calibration grid",
+}
+
+
+@dataclass(frozen=True)
+class GazeArrays:
+    """A gaze dataset held as arrays (possibly memory-mapped). Row i of each field is sample i."""
+
+    fields: Mapping[str, np.ndarray]
+    devices: tuple[str, ...]
+    info: Mapping[str, object]
+
+    def __post_init__(self) -> None:
+        missing = set(FIELDS) - set(self.fields)
+        if missing:
+            raise DataFormatError(f"gaze arrays lack fields: {sorted(missing)}")
+        counts = {len(a) for a in self.fields.values()}
+        if len(counts) > 1:
+            raise DataFormatError(f"gaze array fields differ in length: {sorted(counts)}")
+        for name, (dtype, shape) in FIELDS.items():
+            arr = self.fields[name]
+            if arr.dtype != np.dtype(dtype) or arr.shape[1:] != shape:
+                raise DataFormatError(
+                    f"field {name!r} is {arr.dtype}{arr.shape[1:]}, expected {dtype}{shape}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.fields["gaze_cm"])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.fields[name]
+
+    def select(self, index: np.ndarray) -> GazeArrays:
+        """Rows picked by a boolean mask or an integer index (loads them into memory)."""
+        return GazeArrays({k: np.asarray(v[index]) for k, v in self.fields.items()},
+                          self.devices, self.info)
+
+    def split(self, name: str) -> GazeArrays:
+        """The rows of one split ("train", "val" or "test")."""
+        if name not in SPLITS:
+            raise DataFormatError(f"unknown split {name!r}; expected one of {SPLITS}")
+        return self.select(self.fields["split"] == SPLITS.index(name))
+
+
+def empty_fields(n: int) -> dict[str, np.ndarray]:
+    """Zero-filled fields for ``n`` samples (``sequence`` is -1: not part of a stare)."""
+    out = {name: np.zeros((n, *shape), dtype) for name, (dtype, shape) in FIELDS.items()}
+    out["sequence"][:] = -1
+    return out
+
+
+def concatenate(parts: list[GazeArrays]) -> GazeArrays:
+    """Join datasets that share a device list."""
+    if not parts:
+        raise DataFormatError("nothing to concatenate")
+    devices = parts[0].devices
+    if any(p.devices != devices for p in parts):
+        raise DataFormatError("cannot concatenate gaze arrays with different device lists")
+    fields = {k: np.concatenate([p.fields[k] for p in parts]) for k in FIELDS}
+    return GazeArrays(fields, devices, dict(parts[0].info))
+
+
+class ArraysWriter:
+    """Writes a dataset of known size chunk by chunk, into pre-allocated ``.npy`` files.
+
+    Files are written under a temporary folder name and renamed into place by :meth:`close`,
+    so a half-written dataset never looks complete.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, count: int, devices: tuple[str, ...],
+                 info: Mapping[str, object] | None = None) -> None:
+        self.out_dir = Path(out_dir)
+        if self.out_dir.exists() and any(self.out_dir.iterdir()):
+            raise DataFormatError(f"{self.out_dir} exists and is not empty")
+        self.tmp_dir = self.out_dir.with_name(self.out_dir.name + ".partial")
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.count = count
+        self.devices = tuple(devices)
+        self.info = dict(info or {})
+        self.filled = 0
+        self._maps = {
+            name: np.lib.format.open_memmap(self.tmp_dir / f"{name}.npy", mode="w+",
+                                            dtype=dtype, shape=(count, *shape))
+            for name, (dtype, shape) in FIELDS.items()
+        }
+        self._maps["sequence"][:] = -1
+
+    def write(self, fields: Mapping[str, np.ndarray]) -> None:
+        """Append a chunk; every field must be given, all with the same number of rows."""
+        n = len(fields["gaze_cm"])
+        if self.filled + n > self.count:
+            raise DataFormatError(f"writing {n} rows would exceed the declared {self.count}")
+        for name in FIELDS:
+            self._maps[name][self.filled:self.filled + n] = fields[name]
+        self.filled += n
+
+    def close(self) -> Path:
+        if self.filled != self.count:
+            raise DataFormatError(f"wrote {self.filled} rows of the declared {self.count}")
+        for m in self._maps.values():
+            m.flush()
+        self._maps.clear()
+        manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "count": self.count,
+                    "devices": list(self.devices), "info": self.info,
+                    "fields": {k: {"dtype": d, "shape": list(s), "doc": FIELD_DOCS.get(k, "")}
+                               for k, (d, s) in FIELDS.items()}}
+        (self.tmp_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        if self.out_dir.exists():
+            self.out_dir.rmdir()
+        os.replace(self.tmp_dir, self.out_dir)
+        return self.out_dir
+
+
+def write_arrays(out_dir: str | os.PathLike, data: GazeArrays) -> Path:
+    """Write a whole in-memory dataset in the array form."""
+    writer = ArraysWriter(out_dir, len(data), data.devices, data.info)
+    writer.write(data.fields)
+    return writer.close()
+
+
+def is_arrays_dir(path: str | os.PathLike) -> bool:
+    manifest = Path(path) / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return json.loads(manifest.read_text()).get("format") == FORMAT_NAME
+    except (OSError, ValueError):
+        return False
+
+
+def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
+    """Open a dataset in the array form; with ``mmap`` the patches stay on disk until used."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataFormatError(f"{path} is not a gazesdk array dataset (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError as e:
+        raise DataFormatError(f"{manifest_path} is not valid JSON: {e}") from None
+    if manifest.get("format") != FORMAT_NAME:
+        raise DataFormatError(f"{manifest_path} is not a {FORMAT_NAME} manifest")
+    if manifest.get("version") != FORMAT_VERSION:
+        raise DataFormatError(
+            f"{path} has array format version {manifest.get('version')}, this gazesdk reads "
+            f"version {FORMAT_VERSION}; regenerate it"
+        )
+    fields = {}
+    for name in FIELDS:
+        f = path / f"{name}.npy"
+        if not f.is_file():
+            raise DataFormatError(f"{path} lacks {f.name}")
+        try:
+            fields[name] = np.load(f, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except ValueError as e:
+            raise DataFormatError(f"cannot read {f}: {e}") from None
+    return GazeArrays(fields, tuple(manifest["devices"]), manifest.get("info", {}))
