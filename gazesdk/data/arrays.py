@@ -144,8 +144,17 @@ class ArraysWriter:
         self._maps["sequence"][:] = -1
 
     def write(self, fields: Mapping[str, np.ndarray]) -> None:
-        """Append a chunk; every field must be given, all with the same number of rows."""
+        """Append a chunk; every field must be given, all with the same number of rows and the
+        declared dtype and row shape (nothing is cast or broadcast silently)."""
+        missing = set(FIELDS) - set(fields)
+        if missing:
+            raise DataFormatError(f"chunk lacks fields: {sorted(missing)}")
         n = len(fields["gaze_cm"])
+        for name, (dtype, shape) in FIELDS.items():
+            arr = np.asarray(fields[name])
+            if arr.shape != (n, *shape) or arr.dtype != np.dtype(dtype):
+                raise DataFormatError(f"chunk field {name!r} is {arr.dtype}{arr.shape}, expected "
+                                      f"{dtype}{(n, *shape)}")
         if self.filled + n > self.count:
             raise DataFormatError(f"writing {n} rows would exceed the declared {self.count}")
         for name in FIELDS:
@@ -181,9 +190,10 @@ def is_arrays_dir(path: str | os.PathLike) -> bool:
     if not manifest.is_file():
         return False
     try:
-        return json.loads(manifest.read_text()).get("format") == FORMAT_NAME
+        data = json.loads(manifest.read_text())
     except (OSError, ValueError):
         return False
+    return isinstance(data, dict) and data.get("format") == FORMAT_NAME
 
 
 def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
@@ -196,7 +206,7 @@ def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
         manifest = json.loads(manifest_path.read_text())
     except ValueError as e:
         raise DataFormatError(f"{manifest_path} is not valid JSON: {e}") from None
-    if manifest.get("format") != FORMAT_NAME:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise DataFormatError(f"{manifest_path} is not a {FORMAT_NAME} manifest")
     if manifest.get("version") != FORMAT_VERSION:
         raise DataFormatError(
@@ -210,6 +220,9 @@ def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
             raise DataFormatError(f"{path} lacks {f.name}")
         try:
             fields[name] = np.load(f, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except ValueError as e:
-            raise DataFormatError(f"cannot read {f}: {e}") from None
-    return GazeArrays(fields, tuple(manifest["devices"]), manifest.get("info", {}))
+        except (ValueError, EOFError, OSError) as e:
+            raise DataFormatError(f"cannot read {f}: {e or 'empty file'}") from None
+    devices = manifest.get("devices")
+    if not isinstance(devices, list):
+        raise DataFormatError(f"{manifest_path} has no device list")
+    return GazeArrays(fields, tuple(devices), manifest.get("info", {}))

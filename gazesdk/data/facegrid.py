@@ -22,9 +22,10 @@ def face_grid_params(face_box: ArrayLike, frame_wh: ArrayLike) -> np.ndarray:
     (x, y, w, h in frame pixels) and frame sizes (N, 2) or (2,)."""
     box = np.atleast_2d(np.asarray(face_box, float))
     wh = np.broadcast_to(np.asarray(frame_wh, float), (len(box), 2))
-    sx, sy = GRID / wh[:, 0], GRID / wh[:, 1]
-    return np.stack([_round(box[:, 0] * sx) + 1, _round(box[:, 1] * sy) + 1,
-                     _round(box[:, 2] * sx), _round(box[:, 3] * sy)], axis=1)
+    w, h = wh[:, 0], wh[:, 1]
+    # Multiply before dividing: x * 25 / W is exact at the .5 cases where x * (25 / W) is not.
+    return np.stack([_round(box[:, 0] * GRID / w) + 1, _round(box[:, 1] * GRID / h) + 1,
+                     _round(box[:, 2] * GRID / w), _round(box[:, 3] * GRID / h)], axis=1)
 
 
 def face_grid_mask(params: ArrayLike) -> np.ndarray:

@@ -5,8 +5,9 @@ The built-in table is GazeCapture's own (Krafka et al., "Eye Tracking for Everyo
 phones are described with :meth:`DeviceGeometry.from_dimensions`.
 
 All lengths are in millimetres in the device's *portrait* frame (orientation 1): width is the
-short side. ``camera_to_screen_*_mm`` are GazeCapture's ``DeviceCameraToScreen{X,Y}Mm``: the
-distance from the camera to the screen's top-left corner, to the right and downwards.
+short side. ``camera_to_screen_*_mm`` are GazeCapture's ``DeviceCameraToScreen{X,Y}Mm``: how far
+the screen's top-left corner lies to the *left* of the camera and *below* it (so the corner is at
+xCam = -dX, yCam = -dY; both are positive on every table device).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class DeviceGeometry:
     """One device's camera/screen geometry (portrait frame, millimetres).
 
     ``screen_*_points`` are iOS points (the unit of GazeCapture's ``dotInfo`` XPts/YPts);
-    for devices without points they equal the pixel counts.
+    for devices without points they equal the pixel counts. For table devices ``screen_*_px``
+    is approximate (mm x ppi of the table, within a few percent of the panel's count).
     """
 
     name: str
@@ -78,9 +80,10 @@ class DeviceGeometry:
                         screen_size_points: tuple[float, float] | None = None) -> DeviceGeometry:
         """Geometry of a device outside the table, measured in portrait orientation.
 
-        ``camera_to_screen_mm`` is (right, down) from the camera to the screen's top-left corner
-        (negative right when the camera is right of that corner); ``screen_size_mm`` and
-        ``screen_size_px`` are (width, height) with width the short side.
+        ``camera_to_screen_mm`` is (dX, dY) as in GazeCapture's table: how far the screen's
+        top-left corner lies left of the camera and below it (negative dX when the corner is
+        right of the camera); ``screen_size_mm``, ``screen_size_px`` and ``screen_size_points``
+        are (width, height) with width the short side.
         """
         (dx, dy), (w, h), (wp, hp) = camera_to_screen_mm, screen_size_mm, screen_size_px
         if not (w > 0 and h > 0 and wp > 0 and hp > 0):
@@ -90,6 +93,8 @@ class DeviceGeometry:
             raise ConfigError(f"{name}: give the screen size in portrait (width <= height), "
                               f"got {w} x {h} mm")
         pts = screen_size_points or (wp, hp)
+        if not (pts[0] > 0 and pts[1] > 0):
+            raise ConfigError(f"{name}: screen size in points must be positive, got {pts}")
         return cls(name, float(dx), float(dy), float(w), float(h), float(pts[0]), float(pts[1]),
                    int(wp), int(hp))
 
