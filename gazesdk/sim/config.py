@@ -1,0 +1,92 @@
+"""GazeSim's configuration: the knobs a user sets from the CLI or a YAML/JSON file."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gazesdk.errors import ConfigError
+from gazesdk.geometry.devices import get_device
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What to simulate. Defaults give a GazeCapture-like mix of people, devices and conditions.
+
+    Counts: ``frames_per_subject`` random-dot frames, spread over ``sessions_per_subject``
+    sessions; each session adds ``calibration_dots`` grid frames (0-9) and each subject
+    ``stare_sequences`` sequences of ``stare_frames`` frames fixating one dot.
+    """
+
+    subjects: int = 40
+    frames_per_subject: int = 50
+    sessions_per_subject: int = 2
+    calibration_dots: int = 0
+    stare_sequences: int = 0
+    stare_frames: int = 60
+    devices: tuple[str, ...] | None = None    # None: every device in the GazeCapture table
+    tablet_fraction: float = 0.25
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    kappa_h_deg: tuple[float, float] = (5.0, 2.0)
+    kappa_v_deg: tuple[float, float] = (1.5, 1.0)
+    kappa_asym_deg: float = 0.8
+    glasses_fraction: float = 0.25
+    fixation_noise_deg: float = 0.4
+    noise_scale: float = 1.0
+    blur_scale: float = 1.0
+    box_jitter_scale: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.subjects >= 1, "subjects must be at least 1"),
+            (self.frames_per_subject >= 0, "frames_per_subject must be >= 0"),
+            (self.sessions_per_subject >= 1, "sessions_per_subject must be at least 1"),
+            (0 <= self.calibration_dots <= 9, "calibration_dots must be 0-9 (a 3x3 grid)"),
+            (self.stare_sequences >= 0, "stare_sequences must be >= 0"),
+            (self.stare_frames >= 2, "stare_frames must be at least 2"),
+            (0.0 <= self.tablet_fraction <= 1.0, "tablet_fraction must be in [0, 1]"),
+            (len(self.split_fractions) == 3 and min(self.split_fractions) >= 0
+             and abs(sum(self.split_fractions) - 1) < 1e-6,
+             "split_fractions must be three non-negative numbers summing to 1"),
+            (self.fixation_noise_deg >= 0 and self.noise_scale >= 0 and self.blur_scale >= 0
+             and self.box_jitter_scale >= 0 and self.kappa_asym_deg >= 0,
+             "noise, blur, jitter and spread settings must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        if self.frames_per_subject + self.stare_sequences + self.calibration_dots == 0:
+            raise ConfigError("nothing to simulate: no frames, stare sequences or calibration dots")
+        if self.devices is not None:
+            if not self.devices:
+                raise ConfigError("devices, when given, must name at least one device")
+            for name in self.devices:
+                get_device(name)
+
+    @property
+    def frames_total(self) -> int:
+        per_subject = (self.frames_per_subject
+                       + self.sessions_per_subject * self.calibration_dots
+                       + self.stare_sequences * self.stare_frames)
+        return self.subjects * per_subject
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, object]) -> SimConfig:
+        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown GazeSim setting(s) {unknown}; known: {sorted(known)}")
+        tuples = {"devices", "split_fractions", "kappa_h_deg", "kappa_v_deg"}
+        clean = {k: tuple(v) if k in tuples and isinstance(v, list) else v
+                 for k, v in values.items()}
+        try:
+            return cls(**clean)
+        except TypeError as e:
+            raise ConfigError(f"bad GazeSim setting: {e}") from None
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
