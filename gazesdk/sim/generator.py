@@ -24,7 +24,7 @@ from gazesdk.sim.config import SimConfig
 from gazesdk.sim.dots import grid_dots, random_dots
 from gazesdk.sim.render import render_views
 from gazesdk.sim.scene import FACE_BOX_CENTRE_CM, FACE_BOX_SIZE_CM, FrameState, Scene, build_scene
-from gazesdk.sim.session import Sessions, sample_sessions
+from gazesdk.sim.session import DISTANCE_CM, Sessions, sample_sessions
 from gazesdk.sim.subject import Subjects, sample_subjects
 
 CHUNK = 128
@@ -145,6 +145,7 @@ class GazeSim:
                         dot_pts[m, 0], dot_pts[m, 1], dev, o, screen_pts[m])
 
         head_pos = sess.head_mean_cm + rng.normal(0, 1, (n, 3)) * sess.head_std_cm
+        head_pos[:, 2] = np.clip(head_pos[:, 2], *DISTANCE_CM)
         head_pose = sess.pose_mean + rng.normal(0, 1, (n, 3)) * sess.pose_std
         fixation = rng.normal(0, cfg.fixation_noise_deg * DEG, (n, 2))
         exposure = sess.exposure * rng.lognormal(0, 0.03, n)

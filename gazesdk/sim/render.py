@@ -54,7 +54,7 @@ for _name in _NAMES:
     _n += int(_width or 1)
 N_PARAMS = _n
 # The kernel reads offsets as attributes of a named tuple, which numba compiles to constants.
-O = namedtuple("Offsets", list(_OFFSET))(*_OFFSET.values())
+O = namedtuple("Offsets", list(_OFFSET))(*_OFFSET.values())  # noqa: E741 - read all over the kernel
 
 # Flags (bit field).
 WHOLE, EYE0, EYE1, GLASSES = 1, 2, 4, 8

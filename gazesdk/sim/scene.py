@@ -184,8 +184,8 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
         brows.append(_planar(camera, at(np.stack([sign * (half_iod + 0.25),
                                                   subj.brow_height_cm * fs, -1.3 + zeros], 1)),
                              head_axes, frame_w, frame_h))
-        glasses.append(_planar(camera, at(np.stack([sign * half_iod, 0.05 + zeros,
-                                                    -2.0 + zeros], 1)), head_axes, frame_w, frame_h))
+        lens_centre = at(np.stack([sign * half_iod, 0.05 + zeros, -2.0 + zeros], 1))
+        glasses.append(_planar(camera, lens_centre, head_axes, frame_w, frame_h))
         # Corneal reflections (mirror on the corneal sphere) of the main light and the screen.
         cornea = centres[:, e] + CORNEA_OFFSET_CM * o
         to_cam = -cornea / cam_dist[:, e:e + 1]

@@ -13,6 +13,8 @@ import numpy as np
 from gazesdk.geometry.devices import DeviceGeometry
 from gazesdk.geometry.screen import screen_mm_to_cam_cm
 
+DISTANCE_CM = (20.0, 60.0)   # eye-to-camera distance range, as in the GazeCapture setup
+
 
 @dataclass(frozen=True)
 class Sessions:
@@ -48,7 +50,7 @@ class Sessions:
 def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list[DeviceGeometry],
                     *, tablet_fraction: float = 0.25,
                     orientation_probs: tuple[float, float, float, float] = (0.7, 0.04, 0.13, 0.13),
-                    distance_cm: tuple[float, float] = (20.0, 60.0),
+                    distance_cm: tuple[float, float] = DISTANCE_CM,
                     noise_scale: float = 1.0, blur_scale: float = 1.0) -> Sessions:
     """One session per entry of ``subject`` (the subject index of each session)."""
     n = len(subject)
@@ -59,7 +61,8 @@ def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list
         is_tablet[:] = True
     device = np.where(is_tablet, rng.choice(tablets if len(tablets) else phones, n),
                       rng.choice(phones if len(phones) else tablets, n))
-    orientation = rng.choice([1, 2, 3, 4], n, p=np.asarray(orientation_probs) / sum(orientation_probs))
+    probs = np.asarray(orientation_probs, float)
+    orientation = rng.choice([1, 2, 3, 4], n, p=probs / probs.sum())
 
     centre = np.zeros((n, 2))
     for i, dev in enumerate(devices):
@@ -82,7 +85,8 @@ def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list
                          rng.uniform(0.5, 3.0, n)], 1)
     deg = np.pi / 180
     pose_mean = np.stack([rng.normal(0, 6, n), rng.normal(-2, 7, n), rng.normal(0, 4, n)], 1) * deg
-    pose_std = np.stack([rng.uniform(1, 5, n), rng.uniform(1, 5, n), rng.uniform(0.5, 3, n)], 1) * deg
+    pose_std = np.stack([rng.uniform(1, 5, n), rng.uniform(1, 5, n),
+                         rng.uniform(0.5, 3, n)], 1) * deg
 
     az = rng.uniform(-np.pi, np.pi, n)
     el = rng.uniform(0.1, 1.2, n)            # light above the horizon mostly
