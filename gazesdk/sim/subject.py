@@ -74,7 +74,8 @@ class Subjects:
 
 
 def sample_subjects(rng: np.random.Generator, n: int, *,
-                    kappa_h_deg: tuple[float, float] = (5.0, 2.0), kappa_v_deg: tuple[float, float] = (1.5, 1.0), kappa_asym_deg: float = 0.8,
+                    kappa_h_deg: tuple[float, float] = (5.0, 2.0),
+                    kappa_v_deg: tuple[float, float] = (1.5, 1.0), kappa_asym_deg: float = 0.8,
                     glasses_fraction: float = 0.25) -> Subjects:
     """Draw ``n`` subjects. Kappa arguments are (mean, std) in degrees; ``kappa_asym_deg`` is the
     std of the per-eye deviation of horizontal kappa."""
