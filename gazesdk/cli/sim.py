@@ -64,18 +64,21 @@ def _load_settings(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     text = path.read_text()
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                import yaml
-            except ImportError:
-                raise ConfigError("reading YAML needs PyYAML (pip install pyyaml), or use a "
-                                  ".json config") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise ConfigError("reading YAML needs PyYAML (pip install pyyaml), or use a "
+                              ".json config") from None
+        try:
             data = yaml.safe_load(text)
-        else:
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path} is not valid YAML: {' '.join(str(e).split())}") from None
+    else:
+        try:
             data = json.loads(text)
-    except ValueError as e:   # json.JSONDecodeError and yaml.YAMLError both derive from it
-        raise ConfigError(f"{path} is not valid: {e}") from None
+        except ValueError as e:
+            raise ConfigError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of GazeSim settings")
     return data

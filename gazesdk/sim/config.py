@@ -39,7 +39,13 @@ class SimConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.devices, str):     # one name, e.g. YAML "devices: iPhone 6s"
+            object.__setattr__(self, "devices", (self.devices,))
+        elif isinstance(self.devices, list):
+            object.__setattr__(self, "devices", tuple(self.devices))
+        self._check_types()
         checks = [
+            (self.seed >= 0, "seed must be >= 0"),
             (self.subjects >= 1, "subjects must be at least 1"),
             (self.frames_per_subject >= 0, "frames_per_subject must be >= 0"),
             (self.sessions_per_subject >= 1, "sessions_per_subject must be at least 1"),
@@ -65,6 +71,24 @@ class SimConfig:
             for name in self.devices:
                 get_device(name)
 
+    def _check_types(self) -> None:
+        def number(v: object) -> bool:
+            return isinstance(v, int | float) and not isinstance(v, bool)
+
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "devices":
+                if v is not None and not all(isinstance(d, str) for d in v):
+                    raise ConfigError("devices must be device names")
+            elif f.name in ("split_fractions", "kappa_h_deg", "kappa_v_deg"):
+                size = 3 if f.name == "split_fractions" else 2
+                if not (isinstance(v, tuple) and len(v) == size and all(map(number, v))):
+                    raise ConfigError(f"{f.name} must be {size} numbers, got {v!r}")
+            elif f.type == "int" and (not isinstance(v, int) or isinstance(v, bool)):
+                raise ConfigError(f"{f.name} must be an integer, got {v!r}")
+            elif f.type == "float" and not number(v):
+                raise ConfigError(f"{f.name} must be a number, got {v!r}")
+
     @property
     def frames_total(self) -> int:
         per_subject = (self.frames_per_subject
@@ -80,6 +104,7 @@ class SimConfig:
         if unknown:
             raise ConfigError(f"unknown GazeSim setting(s) {unknown}; known: {sorted(known)}")
         tuples = {"devices", "split_fractions", "kappa_h_deg", "kappa_v_deg"}
+        # "devices" as one string is one name; lists become tuples (YAML and JSON give lists).
         clean = {k: tuple(v) if k in tuples and isinstance(v, list) else v
                  for k, v in values.items()}
         try:

@@ -178,14 +178,8 @@ class GazeSim:
                          face_box_jitter=face_jit, eye_box_jitter=eye_jit)
 
     def _assign_splits(self, rng: np.random.Generator) -> np.ndarray:
-        n = self.config.subjects
-        fr = np.asarray(self.config.split_fractions)
-        counts = np.floor(fr * n).astype(int)
-        if n >= 3:       # every split that is asked for gets at least one subject
-            counts = np.where((fr > 0) & (counts == 0), 1, counts)
-        counts[0] = n - counts[1:].sum()
-        split = np.repeat(np.arange(3), counts)
-        return split[rng.permutation(n)]
+        return _split_counts_to_subjects(split_counts(self.config.subjects,
+                                                      self.config.split_fractions), rng)
 
     def _keep_face_in_frame(self, head_pos: np.ndarray, face_scale: np.ndarray,
                             orientation: np.ndarray, sequence: np.ndarray,
@@ -317,6 +311,29 @@ class GazeSim:
                                 split=SPLITS[p.subject_split[subject]], jpeg_quality=jpeg_quality)
                 bar.update(len(index))
         return out
+
+
+def split_counts(n: int, fractions: tuple[float, float, float]) -> np.ndarray:
+    """Subjects per split: largest-remainder rounding of ``fractions * n``; a split with a
+    non-zero fraction gets at least one subject when there are enough subjects, one with a
+    zero fraction gets none."""
+    fr = np.asarray(fractions, float)
+    exact = fr * n
+    counts = np.floor(exact).astype(int)
+    by_remainder = np.argsort(-(exact - counts), kind="stable")
+    for i in by_remainder[: n - counts.sum()]:
+        counts[i] += 1
+    wanted = fr > 0
+    if n >= wanted.sum():
+        while (wanted & (counts == 0)).any():
+            counts[np.argmax(counts)] -= 1
+            counts[np.flatnonzero(wanted & (counts == 0))[0]] += 1
+    return counts
+
+
+def _split_counts_to_subjects(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    split = np.repeat(np.arange(3), counts)
+    return split[rng.permutation(len(split))]
 
 
 def _first_calibration_frame(kind: np.ndarray, session: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from gazesdk.sim.scene import EYE_SIGN, Planar, Scene
 F32 = np.float32
 VIEW_IDS = {"face": 0, "right_eye": 1, "left_eye": 2, "frame": 3}
 # The eyes each kind of view draws (0 right, 1 left): an eye crop never reaches the other eye,
-# the nose or the mouth, nor the background.
+# the nose or the mouth.
 VIEW_EYES = {"frame": (0, 1), "face": (0, 1), "right_eye": (0,), "left_eye": (1,)}
 GLINT_RADIUS_CM = 0.045
 LASH_RGB = np.array([0.04, 0.03, 0.03])
@@ -210,6 +210,14 @@ def _shade(params: np.ndarray, grid: np.ndarray, add_noise: bool,  # noqa: C901
         of = O.face
         fwf = p[of + 6]
         sc0, sc1, sc2 = p[O.shade_c], p[O.shade_c + 1], p[O.shade_c + 2]
+        # Background only where the view reaches outside the silhouette; r^2 is convex, so
+        # its largest value over the view is at a corner.
+        reach = 0.0
+        for cx in (0.0, width - 1.0):
+            for cy in (0.0, height - 1.0):
+                xi, eta, _ = _local(p, of, cx, cy)
+                reach = max(reach, xi * xi + eta * eta)
+        background = whole or reach > max(1.0 - 1.0 / fwf, 0.0) ** 2
         sk0, sk1, sk2 = p[O.skin], p[O.skin + 1], p[O.skin + 2]
 
         # 1. Silhouette (unit disc), Lambert shading on a sphere through it, background.
@@ -236,7 +244,7 @@ def _shade(params: np.ndarray, grid: np.ndarray, add_noise: bool,  # noqa: C901
                 zeta[y, x] = z
                 diffuse[y, x] = max(sc0 * xi + sc1 * eta + sc2 * z, 0.0)
                 shade[y, x] = 1.0
-            if whole:
+            if background:
                 for x in range(width):
                     un = (grid[n, 0] + (x + 0.5) * grid[n, 1]) / p[O.frame_w]
                     pat = sin_a[x] * cos_b + cos_a[x] * sin_b
