@@ -11,7 +11,7 @@ Also a pixel ridge regression (numpy only), as a second, simpler learner.
 Writes ``benchmarks/results/gazesim_learnability.{json,md}``. Resumable: the data and the
 per-epoch checkpoints live in ``--work`` (default ``out/learnability``).
 
-    python benchmarks/gazesim_learnability.py            # about 15 minutes on 2 CPU cores
+    python benchmarks/gazesim_learnability.py            # about 3 minutes on 2 CPU cores
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The ``gazesdk`` command. Each subcommand lives in its own module with ``register(subparsers)``.
 
-User mistakes (:class:`gazesdk.GazeSDKError`, missing files) print one line and exit 2; they never
-show a traceback. Set ``GAZESDK_DEBUG=1`` to see one anyway.
+User mistakes (:class:`gazesdk.GazeSDKError`, and operating-system errors such as a missing
+file, a path that is a file where a folder is needed, or a full disk) print one line and exit 2;
+they never show a traceback. Set ``GAZESDK_DEBUG=1`` to see one anyway.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (GazeSDKError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
+    except (GazeSDKError, OSError) as e:
         if os.environ.get("GAZESDK_DEBUG"):
             raise
-        msg = str(e) if isinstance(e, GazeSDKError) else f"{e.strerror}: {e.filename}"
+        if isinstance(e, OSError) and e.strerror and e.filename:
+            msg = f"{e.strerror}: {e.filename}"
+        else:
+            msg = str(e)
         print(f"gazesdk {args.command}: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

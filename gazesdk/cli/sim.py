@@ -63,13 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _load_settings(path: Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a UTF-8 text file") from None
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise ConfigError("reading YAML needs PyYAML (pip install pyyaml), or use a "
-                              ".json config") from None
+        import yaml
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
@@ -98,14 +98,35 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     return SimConfig.from_dict(settings)
 
 
+def _is_gazesdk_output(folder: Path) -> bool:
+    """An array dataset, or a folder of GazeCapture-format recordings only (what generate
+    writes): the only folders --overwrite may delete."""
+    from gazesdk.data.arrays import is_arrays_dir
+
+    if is_arrays_dir(folder):
+        return True
+    entries = list(folder.iterdir())
+    return bool(entries) and all(e.is_dir() and e.name.isdigit()
+                                 and (e / "info.json").is_file() for e in entries)
+
+
 def _prepare_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        if not overwrite:
-            raise ConfigError(f"{out} exists and is not empty; pass --overwrite to replace it")
-        if out.is_dir():
-            shutil.rmtree(out)
-        else:
-            out.unlink()
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a folder")
+    if not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise ConfigError(f"{out} exists and is not empty; pass --overwrite to replace it")
+    resolved = out.resolve()
+    if resolved in (Path.cwd().resolve(), *Path.cwd().resolve().parents, Path.home().resolve()):
+        raise ConfigError(f"refusing to overwrite {out}: it is the working folder, a parent "
+                          f"of it or the home folder")
+    if not _is_gazesdk_output(out):
+        raise ConfigError(f"refusing to overwrite {out}: it is not a GazeSim dataset "
+                          f"(no gazesdk manifest, or files other than recordings)")
+    shutil.rmtree(out)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-GRID = 25
+from gazesdk.data.arrays import GRID_SIZE as GRID
 
 
 def _round(v: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,6 +54,9 @@ class SimConfig:
             (self.stare_sequences >= 0, "stare_sequences must be >= 0"),
             (self.stare_frames >= 2, "stare_frames must be at least 2"),
             (0.0 <= self.tablet_fraction <= 1.0, "tablet_fraction must be in [0, 1]"),
+            (0.0 <= self.glasses_fraction <= 1.0, "glasses_fraction must be in [0, 1]"),
+            (self.kappa_h_deg[1] >= 0 and self.kappa_v_deg[1] >= 0,
+             "the spreads (second numbers) of kappa_h_deg and kappa_v_deg must be >= 0"),
             (len(self.split_fractions) == 3 and min(self.split_fractions) >= 0
              and abs(sum(self.split_fractions) - 1) < 1e-6,
              "split_fractions must be three non-negative numbers summing to 1"),
@@ -88,6 +92,9 @@ class SimConfig:
                 raise ConfigError(f"{f.name} must be an integer, got {v!r}")
             elif f.type == "float" and not number(v):
                 raise ConfigError(f"{f.name} must be a number, got {v!r}")
+            values = v if isinstance(v, tuple) else (v,)
+            if any(number(x) and not math.isfinite(x) for x in values):
+                raise ConfigError(f"{f.name} must be finite, got {v!r}")
 
     @property
     def frames_total(self) -> int:

@@ -1,8 +1,9 @@
 """GazeSim: subjects -> sessions -> frames, rendered in chunks into either output format.
 
-Everything random is drawn from generators seeded by (seed, purpose, index), so a dataset is a
-pure function of its :class:`SimConfig`; rendering noise is seeded per fixed-size chunk, so the
-same frame gets the same pixels however the work is split. Splits are by subject.
+Every random draw comes from generators seeded by (seed, purpose), so a dataset is a pure
+function of its :class:`SimConfig` (on a given CPU: the renderer is compiled with fast math).
+Sensor noise is a hash of (seed, frame, view, pixel), so a frame's pixels do not depend on how
+the work is split into chunks. Splits are by subject.
 """
 
 from __future__ import annotations
@@ -145,7 +146,6 @@ class GazeSim:
                         dot_pts[m, 0], dot_pts[m, 1], dev, o, screen_pts[m])
 
         head_pos = sess.head_mean_cm + rng.normal(0, 1, (n, 3)) * sess.head_std_cm
-        head_pos[:, 2] = np.clip(head_pos[:, 2], *DISTANCE_CM)
         head_pose = sess.pose_mean + rng.normal(0, 1, (n, 3)) * sess.pose_std
         fixation = rng.normal(0, cfg.fixation_noise_deg * DEG, (n, 2))
         exposure = sess.exposure * rng.lognormal(0, 0.03, n)
@@ -164,12 +164,13 @@ class GazeSim:
             fixation[stare] = fixation[f] + _fixational_movements(rng, sequence, stare)
             exposure[stare] = exposure[f] * (1 + rng.normal(0, 0.01, stare.sum()))
 
+        head_pos[:, 2] = np.clip(head_pos[:, 2], *DISTANCE_CM)
+        self._keep_face_in_frame(head_pos, subjects.face_scale[sess.subject], orientation,
+                                 sequence, first)
         # The head turns partly towards the dot.
         rel = target - head_pos
         head_pose[:, 0] += 0.3 * np.arctan2(rel[:, 0], head_pos[:, 2])
         head_pose[:, 1] += 0.3 * np.arctan2(rel[:, 1], head_pos[:, 2])
-        self._keep_face_in_frame(head_pos, subjects.face_scale[sess.subject], orientation,
-                                 sequence, first)
         return FramePlan(subjects=subjects, sessions=sessions, subject_split=subject_split,
                          session=session, kind=kind, sequence=sequence,
                          index_in_session=index_in_session, dot_pts=dot_pts,
@@ -225,7 +226,7 @@ class GazeSim:
     def _fill_labels(self, out: dict[str, np.ndarray], index: np.ndarray, scene: Scene) -> None:
         p = self.plan
         frame_wh = np.stack([scene.frame_w, scene.frame_h], 1).astype(np.int32)
-        sess = p.sessions.take(p.session[index])
+        sess = scene.sessions
         out["face_grid"][:] = face_grid(scene.face_box, frame_wh)
         out["gaze_cm"][:] = p.target[index, :2]
         out["dot_pts"][:] = p.dot_pts[index]
@@ -261,8 +262,9 @@ class GazeSim:
         return writer.close()
 
     def _noise_keys(self, index: np.ndarray) -> np.ndarray:
-        # Distinct per seed and frame; the renderer adds the view.
-        return (self.config.seed % 1_000_003) * 10_000_019 + np.asarray(index, np.int64)
+        """Per-frame noise keys: a 64-bit hash of the seed, xor the frame index (the renderer
+        mixes in the view), so seeds and frames never share noise."""
+        return np.uint64(_splitmix64(self.config.seed)) ^ np.asarray(index).astype(np.uint64)
 
     def render_frames(self, index: np.ndarray, *,
                       noise: bool = True) -> tuple[list[np.ndarray], Scene]:
@@ -270,13 +272,15 @@ class GazeSim:
         index = np.asarray(index)
         scene = self.scene(index)
         keys = self._noise_keys(index) if noise else None
-        frames = []
-        for i in range(len(index)):
-            one = _take_scene(scene, i)
-            w, h = int(scene.frame_w[i]), int(scene.frame_h[i])
-            img = render_views(one, np.array([[0.0, 0.0, w, h]]), (w, h), "frame",
-                               noise_keys=None if keys is None else keys[i:i + 1])
-            frames.append(img[0])
+        frames: list[np.ndarray] = [np.empty(0)] * len(index)
+        sizes = np.stack([scene.frame_w, scene.frame_h], 1).astype(int)
+        for w, h in np.unique(sizes, axis=0):          # one call per frame size (orientation)
+            rows = np.flatnonzero((sizes[:, 0] == w) & (sizes[:, 1] == h))
+            boxes = np.tile([0.0, 0.0, w, h], (len(rows), 1))
+            images = render_views(_take_scene(scene, rows), boxes, (int(w), int(h)), "frame",
+                                  noise_keys=None if keys is None else keys[rows])
+            for r, img in zip(rows, images, strict=True):
+                frames[r] = img
         return frames, scene
 
     def write_gazecapture(self, out_dir: str | os.PathLike, *, progress: bool = False,
@@ -294,23 +298,36 @@ class GazeSim:
                 if not len(index):
                     continue
                 frames, scene = self.render_frames(index)
+                # DotNum counts the dots of the recording; Time is seconds since the dot
+                # appeared (30 frames/s): a stare sequence is one dot over many frames.
+                dot_key = np.where(p.sequence[index] >= 0, p.sequence[index] + len(self),
+                                   index)
+                _, first_at, dot_num = np.unique(dot_key, return_index=True, return_inverse=True)
+                dot_num = np.argsort(np.argsort(first_at))[dot_num]    # in order of appearance
+                since_dot = _index_within_group(dot_num)
                 records = []
                 for i, fi in enumerate(index):
-                    dot_num = int(p.sequence[fi]) if p.sequence[fi] >= 0 else int(fi)
                     records.append(RecordingFrame(
                         image=frames[i], face_box=tuple(scene.face_box[i]),
                         left_eye_box=tuple(scene.eye_boxes[i, 1]),
                         right_eye_box=tuple(scene.eye_boxes[i, 0]),
                         gaze_cm=tuple(p.target[fi, :2]), dot_pts=tuple(p.dot_pts[fi]),
                         screen_pts=tuple(p.screen_pts[fi]),
-                        orientation=int(p.sessions.orientation[s]), dot_num=dot_num,
-                        time_s=float(p.index_in_session[fi]) / 30.0))
+                        orientation=int(p.sessions.orientation[s]), dot_num=int(dot_num[i]),
+                        time_s=float(since_dot[i]) / 30.0))
                 subject = p.sessions.subject[s]
                 write_recording(out / f"{s + 1:05d}", records,
                                 device_name=self.device_names[p.sessions.device[s]],
                                 split=SPLITS[p.subject_split[subject]], jpeg_quality=jpeg_quality)
                 bar.update(len(index))
         return out
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) % 2**64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) % 2**64
+    return x ^ (x >> 31)
 
 
 def split_counts(n: int, fractions: tuple[float, float, float]) -> np.ndarray:
@@ -383,13 +400,24 @@ def _fixational_movements(rng: np.random.Generator, sequence: np.ndarray,
     return out + rng.normal(0, 0.02 * DEG, out.shape)
 
 
-def _take_scene(scene: Scene, i: int) -> Scene:
-    """The scene of one frame (index i), keeping array shapes."""
+def _index_within_group(group: np.ndarray) -> np.ndarray:
+    """For each element, how many earlier elements share its group label."""
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    starts = np.r_[True, g[1:] != g[:-1]]
+    pos = np.arange(len(g))
+    out = np.empty(len(g), np.int64)
+    out[order] = pos - np.maximum.accumulate(np.where(starts, pos, 0))
+    return out
+
+
+def _take_scene(scene: Scene, rows: np.ndarray) -> Scene:
+    """The scene of some of its frames."""
     import dataclasses
 
     def take(v: object) -> object:
         if isinstance(v, np.ndarray):
-            return v[i:i + 1]
+            return v[rows]
         if isinstance(v, tuple):
             return tuple(take(x) for x in v)
         if dataclasses.is_dataclass(v):

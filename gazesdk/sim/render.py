@@ -44,7 +44,7 @@ _NAMES = (
     "bg:9 wave:4 nose:7 mouth:7 hair:7 "
     "eye0:7 iris0:7 brow0:7 glasses0:7 eye1:7 iris1:7 brow1:7 glasses1:7 "
     "lid_up:2 lid_low:2 inv_half_width tilt iris_r pupil_r brow_thick glasses_size:2 "
-    "glint:12 glint_inv_r2:2 glint_k:2 noise key"
+    "glint:12 glint_inv_r2:2 glint_k:2 noise"
 ).split()
 _OFFSET: dict[str, int] = {}
 _n = 0
@@ -74,7 +74,7 @@ def _planar_row(p: Planar, grid: np.ndarray, footprint: np.ndarray) -> np.ndarra
 
 
 def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
-          keys: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+          noisy: bool) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame parameter rows (N, N_PARAMS) and view grids (N, 4): u0, du, v0, dv."""
     subj, sess = scene.subjects, scene.sessions
     n = len(boxes)
@@ -82,7 +82,7 @@ def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
     sx, sy = boxes[:, 2] / size[0], boxes[:, 3] / size[1]
     pixel = np.maximum(np.maximum(sx, sy), 1.0)
     # Optical blur widens every edge: a ramp of width 3.2 sigma has a Gaussian edge's 10-90%.
-    blur = 3.2 * sess.blur_sigma if keys is not None else 0.0
+    blur = 3.2 * sess.blur_sigma if noisy else 0.0
     footprint = np.sqrt(pixel**2 + blur**2)
     grid = np.stack([boxes[:, 0], sx, boxes[:, 1], sy], 1)
     p = np.zeros((n, N_PARAMS))
@@ -136,8 +136,6 @@ def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
     put("glint_inv_r2", 1 / radius**2)
     put("glint_k", np.minimum(1.0, (natural / radius) ** 2))
     put("noise", sess.noise_sigma / pixel)
-    if keys is not None:
-        put("key", keys)
     return p, grid
 
 
@@ -182,8 +180,8 @@ def _bbox(p: np.ndarray, o: int, s0: float, s1: float, t0: float, t1: float, wid
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
-def _shade(params: np.ndarray, grid: np.ndarray, add_noise: bool,  # noqa: C901
-           out: np.ndarray) -> None:
+def _shade(params: np.ndarray, grid: np.ndarray, keys: np.ndarray,  # noqa: C901
+           view_salt: np.uint64, out: np.ndarray) -> None:
     """Shade every pixel of N views into ``out`` (N, H, W, 3) uint8, with sensor noise.
 
     Per view: a branch-free pass over all pixels (silhouette, shading, background), passes
@@ -445,8 +443,8 @@ def _shade(params: np.ndarray, grid: np.ndarray, add_noise: bool,  # noqa: C901
                         cb[y, x] += add
 
         # 7. Exposure, sensor noise, gamma encoding.
-        sigma = p[O.noise] if add_noise else 0.0
-        key = np.uint64(p[O.key]) * np.uint64(0x9E3779B97F4A7C15)
+        sigma = p[O.noise] if len(keys) else 0.0
+        key = _hash(keys[n] ^ view_salt) if len(keys) else np.uint64(0)
         for y in range(height):
             if sigma > 0.0:
                 for x in range(width):
@@ -504,17 +502,19 @@ def render_views(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: s
     """(N, H, W, 3) uint8 RGB images of ``boxes`` (N, 4) in frame pixels; ``size`` is (W, H).
 
     ``kind`` ("face", "left_eye", "right_eye" or "frame") selects the features worth drawing.
-    With ``noise_keys`` (one integer per frame, e.g. its index in the dataset), the session's
-    optical blur and sensor noise are applied, deterministically for each key; without, the
-    image is the sharp, noise-free scene.
+    With ``noise_keys`` (one unsigned 64-bit integer per frame, unique across everything that
+    should get independent noise), the session's optical blur and sensor noise are applied,
+    deterministically for each key and view kind; without, the image is the sharp, noise-free
+    scene.
     """
     if kind not in VIEW_EYES:
         raise ValueError(f"unknown view kind {kind!r}; expected one of {sorted(VIEW_EYES)}")
-    keys = None
-    if noise_keys is not None:
-        keys = np.asarray(noise_keys, np.int64) * 4 + VIEW_IDS[kind]
-    params, grid = _pack(scene, boxes, size, kind, keys)
+    noisy = noise_keys is not None
+    keys = np.asarray(noise_keys).astype(np.uint64) if noisy else np.zeros(0, np.uint64)
+    if noisy and keys.shape != (len(boxes),):
+        raise ValueError(f"need one noise key per view, got {keys.shape} for {len(boxes)} views")
+    params, grid = _pack(scene, boxes, size, kind, noisy)
     w, h = size
     out = np.empty((len(params), h, w, 3), np.uint8)
-    _shade(params, grid, keys is not None, out)
+    _shade(params, grid, keys, np.uint64((VIEW_IDS[kind] + 1) * 0x9E3779B97F4A7C15 % 2**64), out)
     return out

@@ -141,10 +141,9 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
 
     # Face silhouette: a head ellipsoid whose outline stays upright in the head's roll.
     face_c = at(FACE_CENTRE_CM * np.stack([fs, fs, np.ones(n)], 1))
-    roll_axes = np.stack([np.stack([np.cos(state.head_pose[:, 2]), -np.sin(state.head_pose[:, 2]),
-                                    zeros], 1),
-                          np.stack([np.sin(state.head_pose[:, 2]), np.cos(state.head_pose[:, 2]),
-                                    zeros], 1)], 1)
+    roll = state.head_pose[:, 2]
+    roll_axes = np.stack([np.stack([np.cos(roll), np.sin(roll), zeros], 1),      # = R_z's columns
+                          np.stack([-np.sin(roll), np.cos(roll), zeros], 1)], 1)
     face = _planar(camera, face_c, roll_axes, frame_w, frame_h,
                    scale=FACE_RADII_CM[None, :] * fs[:, None])
     # Lambert on a sphere through the silhouette: the outward normal at local (xi, eta) is
@@ -164,7 +163,6 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
     eyes, irises, brows, glasses = [], [], [], []
     glints = np.zeros((n, 2, 2, 3))
     lid_up, lid_low = np.zeros((n, 2)), np.zeros((n, 2))
-    cam_dist = np.linalg.norm(centres, axis=-1)
     screen_point = np.concatenate([sess.screen_centre_cm, zeros[:, None]], 1)
     for e, sign in enumerate(EYE_SIGN):
         r = subj.eyeball_radius_cm
@@ -188,7 +186,7 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
         glasses.append(_planar(camera, lens_centre, head_axes, frame_w, frame_h))
         # Corneal reflections (mirror on the corneal sphere) of the main light and the screen.
         cornea = centres[:, e] + CORNEA_OFFSET_CM * o
-        to_cam = -cornea / cam_dist[:, e:e + 1]
+        to_cam = _unit(-cornea)
         for k, to_light in enumerate((ld, _unit(screen_point - cornea))):
             normal = _unit(to_light + to_cam)
             point = cornea + CORNEA_RADIUS_CM * normal
@@ -204,14 +202,16 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
                           frame_w, frame_h)
     fb_size = FACE_BOX_SIZE_CM * fs * camera.focal_px / state.head_pos[:, 2]
     fj = sess.face_box_bias + state.face_box_jitter
-    face_box = _square(fb_c + fj[:, :2] * fb_size[:, None], fb_size * np.exp(fj[:, 2]))
+    face_box = _square(fb_c + fj[:, :2] * fb_size[:, None], fb_size * np.exp(fj[:, 2]),
+                       frame_w, frame_h)
     eye_boxes = np.zeros((n, 2, 4))
     for e in (0, 1):
         p = eyes[e]
         width_px = subj.fissure_width_cm * p.px_per_unit
         size = EYE_BOX_SCALE * width_px
         ej = sess.eye_box_bias + state.eye_box_jitter[:, e]
-        eye_boxes[:, e] = _square(p.centre + ej[:, :2] * size[:, None], size * np.exp(ej[:, 2]))
+        eye_boxes[:, e] = _square(p.centre + ej[:, :2] * size[:, None], size * np.exp(ej[:, 2]),
+                                  frame_w, frame_h)
     return Scene(frame_w=frame_w, frame_h=frame_h, face=face, face_shading=face_shading,
                  nose=nose, mouth=mouth, hair=hair, eyes=tuple(eyes), irises=tuple(irises),
                  brows=tuple(brows), glasses=tuple(glasses), glints=glints,
@@ -220,8 +220,10 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
                  eye_boxes=eye_boxes, subjects=subj, sessions=sess, exposure=state.exposure)
 
 
-def _square(centre: np.ndarray, size: np.ndarray) -> np.ndarray:
-    side = np.maximum(np.round(size), 8)
-    x0 = np.round(centre[:, 0] - side / 2)
-    y0 = np.round(centre[:, 1] - side / 2)
+def _square(centre: np.ndarray, size: np.ndarray, frame_w: np.ndarray,
+            frame_h: np.ndarray) -> np.ndarray:
+    """Integer square boxes, moved (not cut) to lie inside the frame, as a detector reports."""
+    side = np.clip(np.round(size), 8, np.minimum(frame_w, frame_h))
+    x0 = np.clip(np.round(centre[:, 0] - side / 2), 0, frame_w - side)
+    y0 = np.clip(np.round(centre[:, 1] - side / 2), 0, frame_h - side)
     return np.stack([x0, y0, side, side], 1)

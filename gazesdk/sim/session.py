@@ -13,7 +13,7 @@ import numpy as np
 from gazesdk.geometry.devices import DeviceGeometry
 from gazesdk.geometry.screen import screen_mm_to_cam_cm
 
-DISTANCE_CM = (20.0, 60.0)   # eye-to-camera distance range, as in the GazeCapture setup
+DISTANCE_CM = (20.0, 60.0)   # range of the eyes' z (distance from the screen plane), in cm
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list
 
     az = rng.uniform(-np.pi, np.pi, n)
     el = rng.uniform(0.1, 1.2, n)            # light above the horizon mostly
-    toward_user = rng.uniform(0.2, 1.0, n)  # lights on the device's side of the face: z < 0
-    light_dir = np.stack([np.cos(el) * np.sin(az), np.sin(el), -toward_user], 1)
+    toward_device = rng.uniform(0.2, 1.0, n)  # lights on the device's side of the face: z < 0
+    light_dir = np.stack([np.cos(el) * np.sin(az), np.sin(el), -toward_device], 1)
     light_dir /= np.linalg.norm(light_dir, axis=1, keepdims=True)
     temperature = rng.uniform(-1, 1, (n, 1))  # warm (+) to cool (-)
     light_rgb = (1 + temperature * np.array([0.12, 0.0, -0.15])) * rng.uniform(0.5, 1.1, (n, 1))

@@ -77,8 +77,9 @@ def sample_subjects(rng: np.random.Generator, n: int, *,
                     kappa_h_deg: tuple[float, float] = (5.0, 2.0),
                     kappa_v_deg: tuple[float, float] = (1.5, 1.0), kappa_asym_deg: float = 0.8,
                     glasses_fraction: float = 0.25) -> Subjects:
-    """Draw ``n`` subjects. Kappa arguments are (mean, std) in degrees; ``kappa_asym_deg`` is the
-    std of the per-eye deviation of horizontal kappa."""
+    """Draw ``n`` subjects. Kappa arguments are (mean, std) in degrees, drawn from a normal
+    clipped at 4 std; ``kappa_asym_deg`` is the std of the per-eye deviation of horizontal
+    kappa."""
     def normal(mean: float, std: float, lo: float, hi: float) -> np.ndarray:
         return np.clip(rng.normal(mean, std, n), lo, hi)
 
@@ -105,8 +106,10 @@ def sample_subjects(rng: np.random.Generator, n: int, *,
         upper_lid_cm=normal(0.50, 0.08, 0.30, 0.72),
         lower_lid_cm=normal(0.42, 0.06, 0.26, 0.58),
         canthal_tilt_cm=normal(0.06, 0.08, -0.15, 0.3),
-        kappa_h=normal(*kappa_h_deg, -2.0, 12.0) * rad,
-        kappa_v=normal(*kappa_v_deg, -2.5, 5.5) * rad,
+        kappa_h=normal(*kappa_h_deg, kappa_h_deg[0] - 4 * kappa_h_deg[1],
+                       kappa_h_deg[0] + 4 * kappa_h_deg[1]) * rad,
+        kappa_v=normal(*kappa_v_deg, kappa_v_deg[0] - 4 * kappa_v_deg[1],
+                       kappa_v_deg[0] + 4 * kappa_v_deg[1]) * rad,
         kappa_asym=rng.normal(0.0, kappa_asym_deg, n) * rad,
         face_scale=normal(1.0, 0.06, 0.82, 1.18),
         brow_height_cm=normal(1.55, 0.18, 1.1, 2.1),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gazesdk.cli import build_parser, main
-from gazesdk.cli.sim import DEFAULT_STARE_SEQUENCES, config_from_args
+from gazesdk.cli.sim import config_from_args
 from gazesdk.data.arrays import FIELDS, load_arrays
 from gazesdk.data.gazecapture import load_gazecapture
 from gazesdk.sim.config import SimConfig
@@ -85,7 +85,6 @@ def parse(*argv: str) -> SimConfig:
 
 
 def test_stare_defaults():
-    assert DEFAULT_STARE_SEQUENCES == 2
     cfg = parse("--stare")
     assert (cfg.stare_sequences, cfg.stare_frames) == (2, 60)
     assert parse().stare_sequences == 0
@@ -117,7 +116,6 @@ def test_config_json_and_flags_override(tmp_path, capsys):
 
 
 def test_config_yaml(tmp_path, capsys):
-    pytest.importorskip("yaml")
     cfg = tmp_path / "sim.yaml"
     cfg.write_text("subjects: 2\nframes_per_subject: 2\ncalibration_dots: 3\n"
                    "devices:\n  - iPad Air 2\n")
@@ -154,7 +152,6 @@ def test_config_file_errors(tmp_path, capsys, name, text, needle):
 
 
 def test_config_malformed_yaml(tmp_path, capsys):
-    pytest.importorskip("yaml")
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("subjects: [3\n")
     assert generate(tmp_path / "o", "--config", str(cfg)) == 2
@@ -173,7 +170,7 @@ def test_config_values_numpy_cannot_use(tmp_path, capsys, setting):
 
 # --- refusals ---------------------------------------------------------------------------------
 
-def test_refuses_non_empty_out_without_overwrite(tmp_path, capsys):
+def test_refuses_non_empty_out_without_overwrite(tmp_path, capsys, monkeypatch):
     out = tmp_path / "ds"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
@@ -184,17 +181,30 @@ def test_refuses_non_empty_out_without_overwrite(tmp_path, capsys):
     assert generate(out, "--subjects", "0", "--overwrite") == 2
     one_line_error(capsys, "subjects")
     assert (out / "notes.txt").exists()
-    # --overwrite replaces it
-    assert generate(out, *SMALL, "--overwrite") == 0
-    assert not (out / "notes.txt").exists() and len(load_arrays(out)) == 12
-    # a plain file at --out is also refused, then replaced with --overwrite
+    # --overwrite never deletes a folder that is not GazeSim output...
+    assert generate(out, *SMALL, "--overwrite") == 2
+    one_line_error(capsys, "not a GazeSim dataset")
+    assert (out / "notes.txt").read_text() == "keep me"
+    # ...but replaces an earlier dataset, in either format
+    ds = tmp_path / "ds2"
+    assert generate(ds, *SMALL, "--format", "gazecapture") == 0
+    assert generate(ds, *SMALL, "--overwrite") == 0
+    assert len(load_arrays(ds)) == 12
+    assert generate(ds, "--subjects", "2", "--frames-per-subject", "4", "--quiet",
+                    "--overwrite") == 0
+    assert len(load_arrays(ds)) == 8
+    # a plain file at --out is refused, with or without --overwrite
     f = tmp_path / "file"
     f.write_text("x")
     assert generate(f, *SMALL) == 2
-    one_line_error(capsys, "--overwrite")
+    one_line_error(capsys, "not a folder")
+    assert generate(f, *SMALL, "--overwrite") == 2
+    one_line_error(capsys, "not a folder")
     assert f.read_text() == "x"
-    assert generate(f, *SMALL, "--overwrite", "--format", "gazecapture") == 0
-    assert f.is_dir()
+    # the working folder is never overwritten
+    monkeypatch.chdir(ds)
+    assert generate(ds, *SMALL, "--overwrite") == 2
+    one_line_error(capsys, "working folder")
     # an existing empty folder needs no --overwrite
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -34,8 +34,12 @@ def make_state(sim: GazeSim, targets: np.ndarray, *, kappa_h: float = 0.0,
         iris_rgb=np.tile([0.05, 0.15, 0.75], (n, 1)), skin_rgb=np.tile([0.8, 0.62, 0.5], (n, 1)),
         sclera_rgb=np.tile([0.85, 0.82, 0.8], (n, 1)), hair_rgb=np.tile([0.6, 0.5, 0.3], (n, 1)))
     sess = sim.plan.sessions.take(np.zeros(n, int))
+    # A plain blue background, so skin and iris can be told from it by colour.
+    background = np.zeros((n, 3, 3))
+    background[:, 0] = [0.15, 0.25, 0.7]
     sess = dataclasses.replace(sess, orientation=np.ones(n, int),
-                               face_box_bias=np.zeros((n, 3)), eye_box_bias=np.zeros((n, 3)))
+                               face_box_bias=np.zeros((n, 3)), eye_box_bias=np.zeros((n, 3)),
+                               background=background, background_wave=np.zeros((n, 4)))
     return FrameState(subjects=subj, sessions=sess, head_pos=np.tile(head_pos, (n, 1)),
                       head_pose=np.tile(head_pose, (n, 1)), target=targets,
                       fixation=np.zeros((n, 2)), exposure=np.ones(n),

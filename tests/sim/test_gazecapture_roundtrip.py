@@ -100,8 +100,8 @@ def test_patches_match_direct_rendering(recorded):
     # loaded patch (JPEG q95 of the full frame, box rounded, INTER_AREA resize) and the patch
     # rendered directly is 1.2-1.5 grey levels (of 255) for the face and a median of 1.7-2.0
     # for the eyes (eye crops are upscaled, so edges differ more). Bounds with margin: every
-    # face patch < 3, the median eye patch < 3 (a few eye patches differ more because of the
-    # background bug, see test_direct_eye_patches_match_frame_crops). A different subject's
+    # face patch < 3, the median eye patch < 3 (eye patches are also checked one by one against
+    # JPEG-free crops in test_direct_eye_patches_match_frame_crops). A different subject's
     # patch differs by 40-60 on average (23 at least), so we also require the mean over all
     # patches to be below a fifth of that and every patch to be closer to its own frame.
     for kind in PATCHES:

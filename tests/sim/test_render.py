@@ -54,10 +54,41 @@ def test_iris_moves_up_in_the_image_as_the_dot_moves_up(base_sim, camera):
 
 
 def test_lids_follow_gaze_pitch(base_sim, camera):
-    # Looking down lowers the upper lid: fewer iris-or-sclera pixels are visible.
+    # Looking down lowers the upper lid: fewer bright eye (sclera) or blue (iris) pixels are
+    # visible, counted from the image; the head and the crop stay the same.
     targets = np.array([[0.0, 2.0, 0.0], [0.0, -16.0, 0.0]])
-    scene = build_scene(make_state(base_sim, targets), camera)
-    assert scene.lid_upper_cm[1, 0] < scene.lid_upper_cm[0, 0]
+    patches = eye_patches(base_sim, camera, make_state(base_sim, targets), "right_eye")
+    rgb = patches.astype(int)
+    visible_eye = ((rgb[..., 2] - rgb[..., 0]) > 40) | (rgb.min(-1) > 200)
+    up, down = visible_eye.sum((1, 2))
+    assert down < 0.8 * up, (up, down)
+
+
+@pytest.mark.parametrize("roll", [-0.4, 0.4])
+def test_face_outline_rolls_with_the_eye_line(base_sim, camera, roll):
+    """Under head roll, the face's long axis stays perpendicular to the line through the eyes
+    (both measured from the rendered frame: skin pixels' second moments, iris centroids)."""
+    state = make_state(base_sim, np.array([[0.0, -4.0, 0.0]]), head_pose=(0.0, 0.0, roll))
+    scene = build_scene(state, camera)
+    w, h = int(scene.frame_w[0]), int(scene.frame_h[0])
+    frame = render_views(scene, np.array([[0.0, 0.0, w, h]]), (w, h), "frame")[0].astype(int)
+    eyes = iris_centroid(np.stack([render_views(scene, scene.eye_boxes[:, e], (64, 64),
+                                                kind)[0] for e, kind in
+                                   ((0, "right_eye"), (1, "left_eye"))]))
+    boxes = scene.eye_boxes[0]
+    centres = boxes[:, :2] + eyes * boxes[:, 2:3] / 64
+    eye_dx, eye_dy = centres[1] - centres[0]
+    eye_angle = np.arctan2(eye_dy, eye_dx)
+    # Skin: the subject's skin hue (red clearly above blue) and not the dark hair.
+    skin = (frame[..., 0] - frame[..., 2] > 25) & (frame.sum(-1) > 300)
+    ys, xs = np.nonzero(skin)
+    cov = np.cov(np.stack([xs, ys]))
+    evals, evecs = np.linalg.eigh(cov)
+    long_axis = evecs[:, 1]
+    cos_between = abs(np.cos(np.arctan2(long_axis[1], long_axis[0]) - eye_angle))
+    assert cos_between < 0.12, (np.degrees(eye_angle), long_axis)
+    # The eye line is rolled in the image as the head is (image y points down).
+    assert np.sign(eye_angle) == np.sign(roll) or abs(eye_angle) > 0.2
 
 
 def _rotate_down(v: np.ndarray, angle: float) -> np.ndarray:
