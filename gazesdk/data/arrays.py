@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,9 @@ class ArraysWriter:
         if self.out_dir.exists() and any(self.out_dir.iterdir()):
             raise DataFormatError(f"{self.out_dir} exists and is not empty")
         self.tmp_dir = self.out_dir.with_name(self.out_dir.name + ".partial")
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        if self.tmp_dir.exists():          # left by an interrupted run: never reuse it
+            shutil.rmtree(self.tmp_dir)
+        self.tmp_dir.mkdir(parents=True)
         self.count = count
         self.devices = tuple(devices)
         self.info = dict(info or {})

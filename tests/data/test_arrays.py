@@ -427,3 +427,19 @@ def test_manifest_not_an_object(written):
     assert is_arrays_dir(written) is False
     with pytest.raises(DataFormatError):
         load_arrays(written)
+
+
+def test_writer_discards_a_stale_partial_folder(tmp_path):
+    from gazesdk.data.arrays import ArraysWriter, empty_fields, load_arrays
+
+    out = tmp_path / "ds"
+    stale = tmp_path / "ds.partial"
+    stale.mkdir()
+    (stale / "face.npy").write_bytes(b"left over by a crash")
+    writer = ArraysWriter(out, 2, ("iPhone 6s",))
+    fields = empty_fields(2)
+    fields["gaze_cm"][:] = [[1.0, -2.0], [3.0, -4.0]]
+    writer.write(fields)
+    writer.close()
+    assert not stale.exists()
+    assert load_arrays(out)["gaze_cm"].tolist() == [[1.0, -2.0], [3.0, -4.0]]
