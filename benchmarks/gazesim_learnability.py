@@ -24,12 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+import _results
 import numpy as np
 
 from gazesdk.data.arrays import GazeArrays, is_arrays_dir, load_arrays
 from gazesdk.sim import GazeSim, SimConfig
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def mean_error(pred: np.ndarray, true: np.ndarray) -> float:
@@ -188,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--work", type=Path, default=Path("out/learnability"))
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=_results.RESULTS)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -232,14 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         "test_subjects": int(len(np.unique(test["subject"]))),
         "train_frames": len(train), "test_frames": int(evaluated.sum()),
         "epochs": args.epochs, "history": history, "sim_config": config.to_dict(),
-        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpus": os.cpu_count(), "torch": torch.__version__,
-                    "torch_threads": torch.get_num_threads()},
+        "command": _results.command(),
+        "machine": _results.machine(torch=torch.__version__,
+                                    torch_threads=torch.get_num_threads()),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gazesim_learnability.json").write_text(json.dumps(result, indent=2) + "\n")
     md = ("| predictor | test error (cm), held-out subjects |\n|---|---|\n"
           f"| mean of training labels | {mean_cm:.2f} |\n"
           f"| ridge on pixels + face grid | {ridge_cm:.2f} |\n"
@@ -249,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['train_subjects']} training and {result['test_subjects']} test subjects, "
           f"{args.epochs} epochs; `{result['command']}` on {platform.machine()} with "
           f"{os.cpu_count()} CPUs.\n")
-    (args.out / "gazesim_learnability.md").write_text(md)
-    print(md)
+    _results.write(args.out, "gazesim_learnability", result, md)
     return 0
 
 

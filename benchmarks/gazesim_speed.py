@@ -11,7 +11,6 @@ camera frames. Reports the median of several repeats. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,11 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+import _results
 import numpy as np
 
 from gazesdk.sim import GazeSim, SimConfig
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--triplets", type=int, default=4096, help="triplets per repeat")
     ap.add_argument("--frames", type=int, default=64, help="full frames per repeat")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=_results.RESULTS)
     args = ap.parse_args(argv)
     core = None
     if hasattr(os, "sched_setaffinity"):
@@ -60,21 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         "frame_size": "480x640 portrait / 640x480 landscape",
         "what": "array-form rows: face, left eye, right eye 64x64 RGB patches with noise and "
                 "blur, plus labels and face grid; frames: full camera frames",
-        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpus": os.cpu_count(), "pinned_core": core,
-                    "python": platform.python_version()},
+        "command": _results.command(),
+        "machine": _results.machine(pinned_core=core),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gazesim_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     md = ("| what | per second, one core (median of "
           f"{args.repeats}) |\n|---|---|\n"
           f"| triplets (3 patches + labels) | {result['triplets_per_s_per_core']:.0f} |\n"
           f"| full 480x640 frames | {result['frames_per_s_per_core']:.1f} |\n\n"
           f"`{result['command']}` on {platform.machine()}, {os.cpu_count()} CPUs, pinned to "
           f"core {core}.\n")
-    (args.out / "gazesim_speed.md").write_text(md)
-    print(md)
+    _results.write(args.out, "gazesim_speed", result, md)
     return 0
 
 
