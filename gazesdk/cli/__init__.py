@@ -15,7 +15,7 @@ import sys
 from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
 
-SUBCOMMANDS = ("sim",)
+SUBCOMMANDS = ("sim", "models", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:          # e.g. `gazesdk ... | head`: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (GazeSDKError, OSError) as e:
         if os.environ.get("GAZESDK_DEBUG"):
             raise

@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     prev.set_defaults(func=_preview)
 
 
-def _load_settings(path: Path) -> dict:
+def load_settings(path: Path) -> dict:
+    """A YAML or JSON mapping of settings; one-line errors for bad files."""
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
@@ -80,12 +81,12 @@ def _load_settings(path: Path) -> dict:
         except ValueError as e:
             raise ConfigError(f"{path} is not valid JSON: {e}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of GazeSim settings")
+        raise ConfigError(f"{path} must hold a mapping of settings")
     return data
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
-    settings = _load_settings(args.config) if args.config else {}
+    settings = load_settings(args.config) if args.config else {}
     flags = {"subjects": args.subjects, "frames_per_subject": args.frames_per_subject,
              "sessions_per_subject": args.sessions_per_subject,
              "calibration_dots": args.calibration_dots, "stare_frames": args.stare_frames,

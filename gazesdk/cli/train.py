@@ -1,0 +1,70 @@
+"""``gazesdk train``: train a gaze model (single process, or under torchrun for DDP)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from gazesdk.cli.sim import load_settings
+from gazesdk.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train", help="train a gaze model on a dataset folder",
+        description="Train a three-patch gaze model. Settings come from --config (YAML or JSON, "
+                    "strict) and flags, flags winning. Under `torchrun --nproc_per_node N "
+                    "-m gazesdk train ...` the same command runs N processes with "
+                    "DistributedDataParallel (gloo on CPU, nccl on CUDA).")
+    p.add_argument("--out", required=True, type=Path, help="run folder (checkpoints, metrics)")
+    p.add_argument("--config", type=Path, help="YAML or JSON file of training settings")
+    p.add_argument("--data", help="dataset: a gazesdk array folder or GazeCapture recordings")
+    p.add_argument("--model", help="backbone (see `gazesdk models`; default compact)")
+    p.add_argument("--head", choices=("ordinal", "l2"), help="output head (default ordinal)")
+    p.add_argument("--scheme", help="training scheme (default supervised)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, help="global batch size (default 64)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default 2e-3)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (200)")
+    p.add_argument("--no-face-grid", action="store_true", help="do not feed the face grid")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_train)
+
+
+def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, imported lazily
+    from gazesdk.training.config import TrainConfig
+
+    settings: dict = {}
+    if args.config:
+        settings = load_settings(args.config)
+    elif args.resume and (args.out / "config.json").is_file():
+        settings = json.loads((args.out / "config.json").read_text())
+    flags = {"data": args.data, "model": args.model, "head": args.head, "scheme": args.scheme,
+             "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+             "device": args.device, "seed": args.seed, "threads": args.threads,
+             "checkpoint_every": args.checkpoint_every}
+    if args.no_face_grid:
+        flags["face_grid"] = False
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    return TrainConfig.from_dict(settings)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gazesdk.training.loop import train
+
+    config = config_from_args(args)
+    if args.resume and not (args.out / "checkpoint.pt").exists():
+        raise ConfigError(f"nothing to resume in {args.out}")
+    result = train(config, args.out, resume=args.resume, progress=not args.quiet)
+    if result:
+        from gazesdk.evaluation.metrics import format_table
+
+        print(format_table(result))
+        print(f"run folder: {args.out}")
+    return 0

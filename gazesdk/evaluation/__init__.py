@@ -1,0 +1,1 @@
+"""Evaluation: gaze error and stare stability (MSD) metrics, and figures."""

@@ -1,0 +1,119 @@
+"""Training and evaluation figures (PNG), drawn with matplotlib's Agg canvas.
+
+matplotlib is imported inside the functions (it is a training extra) and pyplot is never used,
+so drawing works headless and leaves any interactive backend alone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gazesdk.evaluation.metrics import sequence_spreads
+
+
+def _figure(size: tuple[float, float]):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
+
+
+def _value(row: Mapping, key: str) -> float:
+    v = row.get(key)
+    try:
+        v = float(v) if v is not None else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def learning_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> Path:
+    """Train and validation error (cm) per epoch, like Guo et al.'s Fig. 1a; returns ``path``.
+
+    Rows have "epoch" and optionally "train_error_cm" / "val_error_cm" (missing or None values
+    are skipped). A history without any error value is a ValueError.
+    """
+    if not history:
+        raise ValueError("cannot plot a learning curve: the history is empty")
+    epochs = np.array([_value(r, "epoch") if "epoch" in r else i + 1
+                       for i, r in enumerate(history)], dtype=float)
+    series = {label: np.array([_value(r, key) for r in history])
+              for key, label in (("train_error_cm", "train"), ("val_error_cm", "validation"))}
+    if not any(np.isfinite(v).any() for v in series.values()):
+        raise ValueError("cannot plot a learning curve: no row has train_error_cm or "
+                         "val_error_cm")
+    fig = _figure((6.4, 4.0))
+    ax = fig.add_subplot()
+    for (label, values), marker in zip(series.items(), ("o", "s"), strict=True):
+        ok = np.isfinite(values) & np.isfinite(epochs)
+        if ok.any():
+            ax.plot(epochs[ok], values[ok], marker=marker, markersize=3, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error (cm)")
+    ax.set_title("Learning curve")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def stare_scatter_png(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
+                      path: str | os.PathLike, *, max_sequences: int = 6) -> Path:
+    """Predictions of up to ``max_sequences`` stare sequences as point clouds around their true
+    gaze points, like Guo et al.'s Fig. 1b; the title gives the MSD (Eq. 12) over all sequences.
+
+    Sequences (``sequence`` >= 0, two or more frames) are picked evenly across their ids.
+    Without any such sequence this is a ValueError.
+    """
+    p = np.asarray(pred, dtype=float)
+    t = np.asarray(true, dtype=float)
+    seq = np.asarray(sequence).reshape(-1)
+    if p.ndim != 2 or p.shape[1] != 2 or t.shape != p.shape or len(seq) != len(p):
+        raise ValueError(f"pred and true must be (N, 2) and sequence (N,), got {p.shape}, "
+                         f"{t.shape} and {seq.shape}")
+    if max_sequences < 1:
+        raise ValueError(f"max_sequences must be at least 1, got {max_sequences}")
+    ids, counts = np.unique(seq[seq >= 0], return_counts=True)
+    ids = ids[counts >= 2]
+    if not len(ids):
+        raise ValueError("cannot plot stare sequences: there is no sequence of two or more "
+                         "frames (sequence ids >= 0)")
+    msd = float(sequence_spreads(p, seq).mean())
+    shown = ids[np.unique(np.linspace(0, len(ids) - 1, min(max_sequences, len(ids)))
+                          .round().astype(int))]
+
+    fig = _figure((6.4, 5.6))
+    ax = fig.add_subplot()
+    colors = [f"C{i % 10}" for i in range(len(shown))]
+    for sid, color in zip(shown.tolist(), colors, strict=True):
+        rows = seq == sid
+        cloud, target = p[rows], t[rows].mean(axis=0)
+        ax.scatter(cloud[:, 0], cloud[:, 1], s=8, alpha=0.5, color=color, linewidths=0)
+        ax.scatter([target[0]], [target[1]], marker="*", s=160, color=color,
+                   edgecolors="black", linewidths=0.8, zorder=3)
+    ax.scatter([0], [0], marker="s", s=30, color="black", label="camera", zorder=3)
+    ax.scatter([], [], marker="*", s=100, color="grey", edgecolors="black", label="true point")
+    ax.scatter([], [], s=8, color="grey", label="predictions")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("x from camera (cm)")
+    ax.set_ylabel("y from camera (cm)")
+    ax.set_title(f"Stare sequences ({len(shown)} of {len(ids)} shown): "
+                 f"MSD {msd:.2f} cm")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,64 @@
+"""Output heads on the 128-D gaze feature (Guo et al., Sec. 3.1).
+
+:class:`OrdinalHead` is the paper's ordinal regression: B sigmoids per axis, trained with Eq. 2
+and decoded with ``lo + BinSize * sum of sigmoids`` (:func:`gazesdk.losses.ordinal.ordinal_decode`).
+:class:`L2Head` is the plain regression baseline (two numbers in cm).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gazesdk.losses.ordinal import OrdinalBins, ordinal_decode
+
+
+class OrdinalHead(nn.Module):
+    """Linear layer to 2 * B logits, returned as (N, 2, B): one sigmoid per bin and axis."""
+
+    def __init__(self, in_features: int = 128, bins: OrdinalBins | None = None) -> None:
+        super().__init__()
+        self.bins = bins if bins is not None else OrdinalBins()
+        self.linear = nn.Linear(in_features, 2 * self.bins.bins)
+        self.reset_bias()
+
+    @torch.no_grad()
+    def reset_bias(self) -> None:
+        """A monotone "staircase" prior: bin b's bias is (mid - t_b) / s, with t_b its
+        threshold (Eq. 1), mid the middle of the range and s an eighth of the range. The
+        initial sigmoids then already form a soft run of ones whose decoding is the middle of
+        the range (what bias 0 decodes to as well), but the start is an ordinal code rather than
+        0.5 everywhere, and the initial Eq. 2 loss is lower: by about a quarter for targets
+        spread over the whole range, by more for targets nearer the middle, as gaze is."""
+        spec = self.bins
+        lo, size = spec.lows_and_sizes()
+        b = torch.arange(1, spec.bins + 1, dtype=torch.float32)
+        thresholds = lo[:, None] + b * size[:, None]               # (2, B)
+        mid = lo + size * spec.bins / 2
+        scale = size * spec.bins / 8
+        self.linear.bias.copy_(((mid[:, None] - thresholds) / scale[:, None]).reshape(-1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).reshape(-1, 2, self.bins.bins)
+
+    def decode(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, 2, B) logits -> (N, 2) cm."""
+        return ordinal_decode(logits, self.bins)
+
+
+class L2Head(nn.Module):
+    """Linear layer to (N, 2) gaze in cm, trained with an L2 (or L1) loss."""
+
+    def __init__(self, in_features: int = 128) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_features, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+    def decode(self, output: torch.Tensor) -> torch.Tensor:
+        """Identity: the output already is (N, 2) cm."""
+        return output
+
+
+HEADS = ("ordinal", "l2")

@@ -1,0 +1,1 @@
+"""Training: configuration, data feeding, the training loop and safe checkpoints."""

@@ -1,0 +1,311 @@
+"""The one training loop, for every objective, single-process or under torchrun (DDP).
+
+Each epoch visits the training rows in an order drawn from (seed, epoch); a global batch of
+``batch_size`` rows is split across the N processes (rank r takes rows r, r+N, ...), so a run
+on N processes sees the same global batches as a run on one. A checkpoint written every
+``checkpoint_every`` steps and at each epoch's end holds the weights, optimiser, schedule,
+RNG states and the position in the epoch, so ``resume`` continues a run killed at any point
+and ends where the uninterrupted run would.
+
+Files in the run folder (rank 0 writes them): ``config.json``, ``checkpoint.pt`` (latest),
+``metrics.jsonl`` (one row per epoch), ``learning_curve.png``, and at the end
+``model.safetensors`` (weights and model config only), ``eval_test.json`` and, when the test
+split has stare sequences, ``stare_scatter.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from gazesdk.data.arrays import GazeArrays
+from gazesdk.errors import ConfigError, DataFormatError
+from gazesdk.losses.ordinal import OrdinalBins
+from gazesdk.training.config import TrainConfig
+from gazesdk.training.data import open_dataset, split_indices, to_batch
+from gazesdk.training.task import create_task
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device_kind: str) -> Dist:
+    """Join the process group torchrun set up (gloo on CPU, nccl on CUDA), if any."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_kind == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _barrier(d: Dist) -> None:
+    if d.enabled:
+        torch.distributed.barrier()
+
+
+def _all_sum(values: list[float], d: Dist) -> list[float]:
+    if not d.enabled:
+        return values
+    t = torch.tensor(values, dtype=torch.float64)
+    torch.distributed.all_reduce(t)
+    return t.tolist()
+
+
+def pick_device(choice: str, d: Dist) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ConfigError("device cuda asked for, but torch sees no CUDA device")
+        return torch.device("cuda", d.local_rank)
+    return torch.device("cpu")
+
+
+def bins_of(config: TrainConfig) -> OrdinalBins:
+    return OrdinalBins(bins=config.bins, x_range=tuple(config.x_range),
+                       y_range=tuple(config.y_range))
+
+
+def build_model(config: TrainConfig) -> torch.nn.Module:
+    from gazesdk.models import create_model
+
+    return create_model(config.model, head=config.head, face_grid=config.face_grid,
+                        bins=bins_of(config))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, data: GazeArrays, index: np.ndarray, device: torch.device,
+            *, batch_size: int = 256) -> np.ndarray:
+    """(len(index), 2) predictions in cm, in the order of ``index``."""
+    net = getattr(model, "module", model)
+    was_training = net.training
+    net.eval()
+    out = np.zeros((len(index), 2), np.float32)
+    order = np.argsort(index)
+    for i in range(0, len(index), batch_size):
+        rows = order[i:i + batch_size]
+        b = to_batch(data, index[rows], device)
+        pred = net.predict(b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
+        out[rows] = pred.float().cpu().numpy()         # to_batch sorts; rows are sorted here
+    net.train(was_training)
+    return out
+
+
+def _epoch_order(train_idx: np.ndarray, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, 1000 + epoch]).permutation(train_idx)
+
+
+def _optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9,
+                               weight_decay=config.weight_decay, nesterov=True)
+    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _scheduler(config: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int):  # noqa: ANN202
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, epochs=config.epochs,
+                                                   steps_per_epoch=steps_per_epoch,
+                                                   pct_start=0.15)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = False,
+          progress: bool = True) -> dict:
+    """Run (or resume) training; returns the final evaluation (rank 0) or {} (other ranks)."""
+    from gazesdk.training.checkpoint import (
+        capture_rng_state,
+        export_weights,
+        load_checkpoint,
+        restore_rng_state,
+        save_checkpoint,
+    )
+
+    if not config.data:
+        raise ConfigError("no training data: give --data DIR (a gazesdk array dataset or "
+                          "GazeCapture recordings; `gazesdk sim generate` makes one)")
+    device_kind = "cuda" if config.device == "cuda" or (
+        config.device == "auto" and torch.cuda.is_available()) else "cpu"
+    d = init_distributed(device_kind)
+    device = pick_device(config.device, d)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if config.batch_size % d.world:
+        raise ConfigError(f"batch_size {config.batch_size} must divide among {d.world} processes")
+    out = Path(out_dir)
+    ckpt_path = out / CHECKPOINT
+    if d.main:
+        if not resume and ckpt_path.exists():
+            raise ConfigError(f"{out} already holds a run; pass --resume to continue it, or "
+                              f"choose another --out")
+        if resume and not ckpt_path.exists():
+            raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
+        out.mkdir(parents=True, exist_ok=True)
+    show = progress and d.main
+
+    # Rank 0 first: decoding GazeCapture fills a cache the others then read.
+    if d.main:
+        data = open_dataset(config.data, progress=show)
+    _barrier(d)
+    if not d.main:
+        data = open_dataset(config.data, progress=False)
+    train_idx = split_indices(data, config.train_split, stare=False)
+    val_idx = split_indices(data, config.val_split, stare=False)
+    steps_per_epoch = len(train_idx) // config.batch_size
+    if steps_per_epoch < 1:
+        raise DataFormatError(f"the {config.train_split!r} split has {len(train_idx)} rows, "
+                              f"fewer than one batch of {config.batch_size}")
+
+    torch.manual_seed(config.seed)
+    model = build_model(config).to(device)
+    bins = bins_of(config)
+    task = create_task(config.scheme, head=config.head, bins=bins)
+    opt = _optimizer(config, model)
+    sched = _scheduler(config, opt, steps_per_epoch)
+    start_epoch, start_step, history, sums = 0, 0, [], {}
+    if resume:
+        ck = load_checkpoint(ckpt_path, map_location=device)
+        saved = dict(ck.run_config or {})
+        if {k: v for k, v in saved.items() if k != "threads"} != \
+                {k: v for k, v in config.to_dict().items() if k != "threads"}:
+            raise ConfigError(f"cannot resume {out} with a different configuration; the run "
+                              f"was started with {out / 'config.json'}")
+        model.load_state_dict(ck.model_state)
+        opt.load_state_dict(ck.optimizer_state)
+        sched.load_state_dict(ck.scheduler_state)
+        prog = ck.progress
+        start_epoch, start_step = int(prog["epoch"]), int(prog["step"])
+        history, sums = list(prog["history"]), dict(prog["sums"])
+        restore_rng_state(ck.rng_state)
+    elif d.main:
+        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    net = model
+    if d.enabled:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16)
+                if device.type == "cuda" and config.amp else nullcontext())
+    per_rank = config.batch_size // d.world
+
+    def checkpoint(epoch: int, step: int) -> None:
+        if d.main:
+            save_checkpoint(ckpt_path, model_state=model.state_dict(),
+                            model_config=model.config, optimizer_state=opt.state_dict(),
+                            scheduler_state=sched.state_dict(),
+                            progress={"epoch": epoch, "step": step, "history": history,
+                                      "sums": sums},
+                            rng_state=capture_rng_state(), run_config=config.to_dict())
+        _barrier(d)
+
+    for epoch in range(start_epoch, config.epochs):
+        order = _epoch_order(train_idx, config.seed, epoch)
+        net.train()
+        started = time.perf_counter()
+        bar = tqdm(range(start_step, steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}",
+                   disable=not show, leave=False, unit="step")
+        for step in bar:
+            rows = order[step * config.batch_size:(step + 1) * config.batch_size][d.rank::d.world]
+            batch = to_batch(data, rows, device)
+            with autocast:
+                losses = task(net, batch)
+            opt.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            opt.step()
+            sched.step()
+            for k, v in losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach()) * per_rank
+            sums["_rows"] = sums.get("_rows", 0.0) + per_rank
+            if show:
+                bar.set_postfix(loss=f"{float(losses['loss'].detach()):.3f}",
+                                err=f"{float(losses['metric_error_cm']):.2f}cm")
+            if (step + 1) % config.checkpoint_every == 0 and step + 1 < steps_per_epoch:
+                checkpoint(epoch, step + 1)
+        seconds = time.perf_counter() - started
+        keys = sorted(sums)
+        totals = dict(zip(keys, _all_sum([sums[k] for k in keys], d), strict=True))
+        rows_seen = totals.pop("_rows", 0.0) or 1.0
+        row = {"epoch": epoch + 1, **{f"train_{k.removeprefix('metric_')}": v / rows_seen
+                                      for k, v in totals.items()}}
+        row["train_error_cm"] = row.pop("train_error_cm", None)
+        if len(val_idx):
+            mine = val_idx[d.rank::d.world]
+            err = np.linalg.norm(predict(net, data, mine, device)
+                                 - np.asarray(data["gaze_cm"][mine]), axis=1)
+            total, count = _all_sum([float(err.sum()), float(len(err))], d)
+            row["val_error_cm"] = total / max(count, 1.0)
+        row["lr"] = sched.get_last_lr()[0]
+        row["samples_per_s"] = (steps_per_epoch - start_step) * config.batch_size / seconds
+        history.append(row)
+        sums, start_step = {}, 0
+        checkpoint(epoch + 1, 0)
+        if d.main:
+            _write_history(out, history)
+            if show:
+                val = row.get("val_error_cm")
+                tqdm.write(f"epoch {epoch + 1}: train {row['train_error_cm']:.3f} cm"
+                           + (f", val {val:.3f} cm" if val is not None else "")
+                           + f", {row['samples_per_s']:.0f} samples/s")
+
+    result: dict = {}
+    if d.main:
+        export_weights(out / "model.safetensors", model.state_dict(), model.config)
+        result = _final_evaluation(model, data, config, device, out)
+    _barrier(d)
+    if d.enabled:
+        torch.distributed.destroy_process_group()
+    return result
+
+
+def _write_history(out: Path, history: list[dict]) -> None:
+    from gazesdk.evaluation.plots import learning_curve_png
+
+    text = "".join(json.dumps(r) + "\n" for r in history)
+    tmp = out / "metrics.jsonl.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, out / "metrics.jsonl")
+    learning_curve_png(history, out / "learning_curve.png")
+
+
+def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainConfig,
+                      device: torch.device, out: Path) -> dict:
+    from gazesdk.evaluation.metrics import evaluate_predictions
+    from gazesdk.evaluation.plots import stare_scatter_png
+
+    index = split_indices(data, config.test_split)
+    if not len(index):
+        return {}
+    pred = predict(model, data, index, device)
+    subset = data.select(index)
+    result = evaluate_predictions(pred, subset, device_names=data.devices)
+    result["split"] = config.test_split
+    (out / "eval_test.json").write_text(json.dumps(result, indent=2) + "\n")
+    if result.get("msd_sequences"):
+        stare_scatter_png(pred, subset["gaze_cm"], subset["sequence"], out / "stare_scatter.png")
+    return result

@@ -1,0 +1,42 @@
+"""The supervised objective: the ordinal loss of Guo et al. (Eq. 1-2) for ordinal heads, or the
+squared Euclidean error for the L2 head (the iTracker-style baseline)."""
+
+from __future__ import annotations
+
+import torch
+
+from gazesdk.errors import ConfigError
+from gazesdk.losses.ordinal import OrdinalBins, ordinal_decode, ordinal_encode, ordinal_loss
+from gazesdk.training.task import register_scheme
+
+
+def model_inputs(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    return batch["face"], batch["left_eye"], batch["right_eye"], batch["face_grid"]
+
+
+@register_scheme("supervised")
+class SupervisedTask:
+    """Ordinal or L2 regression of the gaze point (cm)."""
+
+    def __init__(self, *, head: str, bins: OrdinalBins | None = None) -> None:
+        if head not in ("ordinal", "l2"):
+            raise ConfigError(f"unknown head {head!r}; expected 'ordinal' or 'l2'")
+        if head == "ordinal" and bins is None:
+            raise ConfigError("the ordinal head needs its bins")
+        self.head = head
+        self.bins = bins
+
+    def __call__(self, model: torch.nn.Module,
+                 batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = model(*model_inputs(batch))
+        gaze = batch["gaze"]
+        if self.head == "ordinal":
+            loss = ordinal_loss(out.float(), ordinal_encode(gaze, self.bins))
+            pred = ordinal_decode(out.detach().float(), self.bins)
+            named = {"loss": loss, "ordinal": loss.detach()}
+        else:
+            loss = ((out.float() - gaze) ** 2).sum(1).mean()
+            pred = out.detach().float()
+            named = {"loss": loss, "l2": loss.detach()}
+        named["metric_error_cm"] = (pred - gaze).norm(dim=1).mean()
+        return named

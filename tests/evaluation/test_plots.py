@@ -1,0 +1,66 @@
+"""Figures are written as real PNGs; unusable input is a clear ValueError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gazesdk.evaluation.plots import learning_curve_png, stare_scatter_png
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_png(path: Path) -> None:
+    from matplotlib.image import imread
+
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
+    assert image[..., :3].std() > 0.05            # something was drawn
+
+
+def test_learning_curve_png(tmp_path: Path) -> None:
+    history = [{"epoch": 1, "train_error_cm": 4.0, "val_error_cm": 4.4},
+               {"epoch": 2, "train_error_cm": 3.1},                       # no validation
+               {"epoch": 3, "train_error_cm": 2.5, "val_error_cm": None},
+               {"epoch": 4, "train_error_cm": 2.2, "val_error_cm": 3.0, "lr": 1e-3}]
+    path = learning_curve_png(history, tmp_path / "figs" / "curve.png")
+    assert path == tmp_path / "figs" / "curve.png"
+    _check_png(path)
+    # One epoch, only a validation value: still a figure (the loop draws after every epoch).
+    _check_png(learning_curve_png([{"epoch": 1, "val_error_cm": 2.0}], tmp_path / "one.png"))
+
+
+def test_learning_curve_rejects_unusable_history(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="history is empty"):
+        learning_curve_png([], tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no row has"):
+        learning_curve_png([{"epoch": 1, "train_error_cm": None}], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_stare_scatter_png(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    targets = rng.uniform(-10, 10, (9, 2))
+    sequence = np.repeat(np.arange(9), 20)
+    true = targets[sequence]
+    pred = true + rng.normal(0, 0.5, true.shape) + 0.3
+    sequence = np.concatenate([sequence, [-1, -1, 42]])      # not in a stare / one frame
+    true = np.concatenate([true, np.zeros((3, 2))])
+    pred = np.concatenate([pred, np.full((3, 2), 30.0)])
+    path = stare_scatter_png(pred, true, sequence, tmp_path / "stare.png", max_sequences=4)
+    _check_png(path)
+
+
+def test_stare_scatter_rejects_data_without_sequences(tmp_path: Path) -> None:
+    pts = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="no sequence of two or more frames"):
+        stare_scatter_png(pts, pts, np.array([-1, -1, 3, -1]), tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        stare_scatter_png(pts, pts[:3], np.zeros(4, int), tmp_path / "x.png")
+    with pytest.raises(ValueError, match="max_sequences"):
+        stare_scatter_png(pts, pts, np.zeros(4, int), tmp_path / "x.png", max_sequences=0)
+    assert not (tmp_path / "x.png").exists()
