@@ -19,15 +19,35 @@ from pathlib import Path
 
 import _results
 import numpy as np
+import torch
 
 from gazesdk.data.arrays import is_arrays_dir, load_arrays
 from gazesdk.evaluation.metrics import evaluate_predictions
+from gazesdk.models.loading import load_model
 from gazesdk.sim import GazeSim, SimConfig
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.data import split_indices
-from gazesdk.training.loop import CHECKPOINT, train
+from gazesdk.training.loop import CHECKPOINT, predict, train
 
 RUNS = (("casia", "ordinal"), ("casia", "l2"), ("compact", "ordinal"))
+
+
+def paired_bootstrap(err_a: np.ndarray, err_b: np.ndarray, subject: np.ndarray, *,
+                     draws: int = 2000, seed: int = 0) -> dict:
+    """Mean error difference a - b with a 95% interval from resampling test *subjects* (the
+    unit that varies between runs of the same method), frames paired."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(subject)
+    per = [(err_a[subject == s].sum(), err_b[subject == s].sum(), (subject == s).sum())
+           for s in ids]
+    per = np.array(per, float)
+    diffs = []
+    for _ in range(draws):
+        pick = per[rng.integers(0, len(ids), len(ids))]
+        diffs.append((pick[:, 0].sum() - pick[:, 1].sum()) / pick[:, 2].sum())
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return {"difference_cm": float((err_a.sum() - err_b.sum()) / len(err_a)),
+            "ci95_cm": [float(lo), float(hi)], "subjects": int(len(ids))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         GazeSim(sim_config).write_arrays(data_dir, progress=True)
     data = load_arrays(data_dir)
 
-    train_idx = split_indices(data, "train")
+    train_idx = split_indices(data, "train", stare=False)      # what the loop trains on
     test_idx = split_indices(data, "test")
     test = data.select(test_idx)
     mean = np.asarray(data["gaze_cm"][train_idx]).mean(0)
@@ -61,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
              "error_cm": round(mean_eval["error_cm"], 4),
              "msd_cm": round(mean_eval.get("msd_cm", 0.0), 4)}]
     details = {}
+    regular = np.asarray(test["sequence"]) < 0
+    frame_errors = {}
     for run in args.runs:
         model, head = run.split("/")
         out = args.work / f"{model}-{head}-seed{args.seed}"
@@ -71,13 +93,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {run}", flush=True)
             train(config, out, resume=(out / CHECKPOINT).exists())
         result = json.loads(done.read_text())
+
+        net = load_model(out / "model.safetensors")
+        pred = predict(net, data, test_idx[regular], torch.device("cpu"))
+        frame_errors[run] = np.linalg.norm(pred - np.asarray(test["gaze_cm"])[regular], axis=1)
         history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         details[run] = {"eval": result, "history": history}
         rows.append({"model": model, "head": head, "seed": args.seed,
                      "error_cm": round(result["error_cm"], 4),
                      "msd_cm": round(result.get("msd_cm", float("nan")), 4)})
 
-    payload = {"rows": rows, "epochs": args.epochs, "batch_size": args.batch_size,
+    comparison = None
+    if {"casia/ordinal", "casia/l2"} <= set(frame_errors):
+        comparison = paired_bootstrap(frame_errors["casia/ordinal"], frame_errors["casia/l2"],
+                                      np.asarray(test["subject"])[regular])
+    payload = {"rows": rows, "ordinal_minus_l2_casia": comparison,
+               "epochs": args.epochs, "batch_size": args.batch_size,
                "sim_config": sim_config.to_dict(),
                "train_rows": int(len(train_idx)), "test_rows": int(len(test_idx)),
                "details": details, "command": _results.command(),
@@ -88,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     md += (f"\n{len(train_idx)} training rows, {len(test_idx)} test rows (held-out subjects), "
            f"{args.epochs} epochs, batch {args.batch_size}; `{payload['command']}`. The mean "
            f"predictor is constant, so its MSD is 0.\n")
+    if comparison:
+        md += (f"\ncasia, ordinal minus L2: {comparison['difference_cm']:+.3f} cm, 95% interval "
+               f"[{comparison['ci95_cm'][0]:+.3f}, {comparison['ci95_cm'][1]:+.3f}] cm (paired "
+               f"bootstrap over {comparison['subjects']} test subjects).\n")
     _results.write(args.out, "baselines", payload, md)
     return 0
 

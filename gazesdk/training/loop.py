@@ -200,7 +200,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         sched.load_state_dict(ck.scheduler_state)
         prog = ck.progress
         start_epoch, start_step = int(prog["epoch"]), int(prog["step"])
-        history, sums = list(prog["history"]), dict(prog["sums"])
+        history = list(prog["history"])
+        sums = dict(prog["sums"]) if d.main else {}   # the saved sums are over all ranks
         restore_rng_state(ck.rng_state)
     elif d.main:
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
@@ -213,12 +214,14 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     per_rank = config.batch_size // d.world
 
     def checkpoint(epoch: int, step: int) -> None:
+        keys = sorted(sums)
+        partial = dict(zip(keys, _all_sum([sums[k] for k in keys], d), strict=True))
         if d.main:
             save_checkpoint(ckpt_path, model_state=model.state_dict(),
                             model_config=model.config, optimizer_state=opt.state_dict(),
                             scheduler_state=sched.state_dict(),
                             progress={"epoch": epoch, "step": step, "history": history,
-                                      "sums": sums},
+                                      "sums": partial},
                             rng_state=capture_rng_state(), run_config=config.to_dict())
         _barrier(d)
 
@@ -253,7 +256,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         rows_seen = totals.pop("_rows", 0.0) or 1.0
         row = {"epoch": epoch + 1, **{f"train_{k.removeprefix('metric_')}": v / rows_seen
                                       for k, v in totals.items()}}
-        row["train_error_cm"] = row.pop("train_error_cm", None)
         if len(val_idx):
             mine = val_idx[d.rank::d.world]
             err = np.linalg.norm(predict(net, data, mine, device)
