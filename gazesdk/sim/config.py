@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gazesdk.errors import ConfigError
 from gazesdk.geometry.devices import get_device
+from gazesdk.settings import check_types, from_mapping, to_plain_dict
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,9 @@ class SimConfig:
             object.__setattr__(self, "devices", (self.devices,))
         elif isinstance(self.devices, list):
             object.__setattr__(self, "devices", tuple(self.devices))
-        self._check_types()
+        if self.devices is not None and not all(isinstance(d, str) for d in self.devices):
+            raise ConfigError("devices must be device names")
+        check_types(self)
         checks = [
             (self.seed >= 0, "seed must be >= 0"),
             (self.subjects >= 1, "subjects must be at least 1"),
@@ -75,27 +76,6 @@ class SimConfig:
             for name in self.devices:
                 get_device(name)
 
-    def _check_types(self) -> None:
-        def number(v: object) -> bool:
-            return isinstance(v, int | float) and not isinstance(v, bool)
-
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.name == "devices":
-                if v is not None and not all(isinstance(d, str) for d in v):
-                    raise ConfigError("devices must be device names")
-            elif f.name in ("split_fractions", "kappa_h_deg", "kappa_v_deg"):
-                size = 3 if f.name == "split_fractions" else 2
-                if not (isinstance(v, tuple) and len(v) == size and all(map(number, v))):
-                    raise ConfigError(f"{f.name} must be {size} numbers, got {v!r}")
-            elif f.type == "int" and (not isinstance(v, int) or isinstance(v, bool)):
-                raise ConfigError(f"{f.name} must be an integer, got {v!r}")
-            elif f.type == "float" and not number(v):
-                raise ConfigError(f"{f.name} must be a number, got {v!r}")
-            values = v if isinstance(v, tuple) else (v,)
-            if any(number(x) and not math.isfinite(x) for x in values):
-                raise ConfigError(f"{f.name} must be finite, got {v!r}")
-
     @property
     def frames_total(self) -> int:
         per_subject = (self.frames_per_subject
@@ -105,20 +85,9 @@ class SimConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, object]) -> SimConfig:
-        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown GazeSim setting(s) {unknown}; known: {sorted(known)}")
-        tuples = {"devices", "split_fractions", "kappa_h_deg", "kappa_v_deg"}
-        # "devices" as one string is one name; lists become tuples (YAML and JSON give lists).
-        clean = {k: tuple(v) if k in tuples and isinstance(v, list) else v
-                 for k, v in values.items()}
-        try:
-            return cls(**clean)
-        except TypeError as e:
-            raise ConfigError(f"bad GazeSim setting: {e}") from None
+        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors; a single
+        device name may be given as a string."""
+        return from_mapping(cls, values, what="GazeSim")
 
     def to_dict(self) -> dict[str, object]:
-        return {k: list(v) if isinstance(v, tuple) else v
-                for k, v in dataclasses.asdict(self).items()}
+        return to_plain_dict(self)

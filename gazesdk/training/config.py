@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gazesdk.errors import ConfigError
+from gazesdk.settings import check_types, from_mapping, to_plain_dict
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("onecycle", "constant")
@@ -44,15 +43,7 @@ class TrainConfig:
     test_split: str = "test"
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(v, int) or isinstance(v, bool)):
-                raise ConfigError(f"{f.name} must be an integer, got {v!r}")
-            if f.type == "float" and (isinstance(v, bool) or not isinstance(v, int | float)
-                                      or not math.isfinite(v)):
-                raise ConfigError(f"{f.name} must be a finite number, got {v!r}")
-            if f.type == "bool" and not isinstance(v, bool):
-                raise ConfigError(f"{f.name} must be true or false, got {v!r}")
+        check_types(self)
         checks = [
             (self.epochs >= 1, "epochs must be at least 1"),
             (self.batch_size >= 2, "batch_size must be at least 2"),
@@ -70,13 +61,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, object]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
-        clean = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**clean)
+        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors."""
+        return from_mapping(cls, values, what="training")
 
     def to_dict(self) -> dict[str, object]:
-        return {k: list(v) if isinstance(v, tuple) else v
-                for k, v in dataclasses.asdict(self).items()}
+        return to_plain_dict(self)
