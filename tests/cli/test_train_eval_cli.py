@@ -11,7 +11,6 @@ import torch
 
 from gazesdk.cli import main
 from gazesdk.data.arrays import load_arrays
-from gazesdk.models.loading import default_model_path
 from gazesdk.sim import GazeSim, SimConfig
 
 PWNED: list[str] = []
@@ -96,7 +95,6 @@ def test_eval_missing_checkpoint(dataset, capsys):
     one_line_error(capsys, "x.pt")
 
 
-@pytest.mark.skipif(not default_model_path().is_file(), reason="bundled model not built yet")
 def test_bundled_default_model_beats_the_mean_on_new_subjects(dataset, capsys):
     assert main(["eval", "--checkpoint", "default", "--data", str(dataset), "--split", "all",
                  "--json", "--device", "cpu"]) == 0
