@@ -14,9 +14,15 @@ from gazesdk.errors import DataFormatError
 BATCH_FIELDS = ("face", "left_eye", "right_eye", "face_grid", "gaze_cm")
 
 
+def cache_dir() -> Path:
+    """Where decoded datasets are cached: ``$GAZESDK_CACHE``, else ``~/.cache/gazesdk``."""
+    return Path(os.environ.get("GAZESDK_CACHE") or Path.home() / ".cache" / "gazesdk")
+
+
 def open_dataset(path: str | os.PathLike, *, progress: bool = True) -> GazeArrays:
-    """A gazesdk array dataset, or a folder of GazeCapture recordings (decoded once into a
-    cache next to it, ``<root>/.gazesdk-cache``)."""
+    """A gazesdk array dataset, or a folder of GazeCapture recordings (decoded once into the
+    per-user cache, :func:`cache_dir`, keyed by the recordings' files: the dataset folder is
+    only read)."""
     path = Path(path)
     if not path.exists():
         raise DataFormatError(f"dataset {path} does not exist")
@@ -24,7 +30,8 @@ def open_dataset(path: str | os.PathLike, *, progress: bool = True) -> GazeArray
         return load_arrays(path)
     from gazesdk.data.gazecapture import load_gazecapture
 
-    data, summary = load_gazecapture(path, cache_dir=path / ".gazesdk-cache", progress=progress)
+    data, summary = load_gazecapture(path, cache_dir=cache_dir() / "gazecapture",
+                                     progress=progress)
     if progress:
         print(summary)
     return data

@@ -106,3 +106,16 @@ def test_bundled_default_model_beats_the_mean_on_new_subjects(dataset, capsys):
     # These subjects (seed 9) were never seen in training; even the mean is favoured (it is
     # their own mean). The shipped model must still be clearly better.
     assert result["error_cm"] < 0.8 * mean_error, (result["error_cm"], mean_error)
+
+
+def test_eval_reads_gazecapture_recordings_into_the_user_cache(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "gc"
+    GazeSim(SimConfig(subjects=3, frames_per_subject=4, sessions_per_subject=1,
+                      split_fractions=(0.34, 0.33, 0.33), seed=4)).write_gazecapture(root)
+    monkeypatch.setenv("GAZESDK_CACHE", str(tmp_path / "cache"))
+    before = sorted(p.name for p in root.iterdir())
+    assert main(["eval", "--checkpoint", "default", "--data", str(root), "--split", "all",
+                 "--json", "--device", "cpu"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 12
+    assert sorted(p.name for p in root.iterdir()) == before      # the dataset is only read
+    assert any((tmp_path / "cache" / "gazecapture").iterdir())
