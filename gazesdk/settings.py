@@ -25,7 +25,17 @@ def from_mapping(cls: type[T], values: Mapping[str, object], *, what: str) -> T:
     unknown = sorted(set(values) - known)
     if unknown:
         raise ConfigError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
-    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    floats = {f.name for f in dataclasses.fields(cls) if str(f.type) == "float"}
+    clean = {}
+    for k, v in values.items():
+        if isinstance(v, list):
+            v = tuple(v)
+        elif k in floats and isinstance(v, str):   # YAML 1.1 reads "2e-3" as a string
+            try:
+                v = float(v)
+            except ValueError:
+                pass                               # check_types names the bad value
+        clean[k] = v
     return cls(**clean)
 
 

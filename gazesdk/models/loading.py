@@ -38,6 +38,11 @@ def load_model(source: str | os.PathLike, *, map_location: str | torch.device = 
     else:
         ck = load_checkpoint(path, map_location=map_location)
         state, config = ck.model_state, ck.model_config
-    model = model_from_config(config)
-    model.load_state_dict(state)
+    try:
+        model = model_from_config(config)
+        model.load_state_dict(state)
+    except (TypeError, RuntimeError, KeyError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path}: its weights do not match its model config ({first})"
+                              ) from None
     return model.eval()

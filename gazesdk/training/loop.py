@@ -2,7 +2,10 @@
 
 Each epoch visits the training rows in an order drawn from (seed, epoch); a global batch of
 ``batch_size`` rows is split across the N processes (rank r takes rows r, r+N, ...), so a run
-on N processes sees the same global batches as a run on one. A checkpoint written every
+on N processes sees the same global batches, and averages the same gradients, as a run on
+one. BatchNorm is synchronised across processes on CUDA (SyncBatchNorm); on CPU, where torch
+has no SyncBatchNorm, each process normalises its share of the batch, so N-process CPU runs
+are close to, not identical with, one-process runs. A checkpoint written every
 ``checkpoint_every`` steps and at each epoch's end holds the weights, optimiser, schedule,
 RNG states and the position in the epoch, so ``resume`` continues a run killed at any point
 and ends where the uninterrupted run would.
@@ -68,12 +71,19 @@ def _barrier(d: Dist) -> None:
         torch.distributed.barrier()
 
 
-def _all_sum(values: list[float], d: Dist) -> list[float]:
+def _all_sum(values: list[float], d: Dist, device: torch.device) -> list[float]:
+    """Sums over the processes (on the run's device: NCCL reduces CUDA tensors only)."""
     if not d.enabled:
         return values
-    t = torch.tensor(values, dtype=torch.float64)
+    t = torch.tensor(values, dtype=torch.float64, device=device)
     torch.distributed.all_reduce(t)
     return t.tolist()
+
+
+def _all_agree(ok: bool, d: Dist, device: torch.device) -> bool:
+    """True when every process is fine, so all of them stop together on a user error
+    instead of leaving the others waiting in a collective call."""
+    return _all_sum([0.0 if ok else 1.0], d, device)[0] == 0.0
 
 
 def pick_device(choice: str, d: Dist) -> torch.device:
@@ -159,19 +169,25 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         raise ConfigError(f"batch_size {config.batch_size} must divide among {d.world} processes")
     out = Path(out_dir)
     ckpt_path = out / CHECKPOINT
-    if d.main:
-        if not resume and ckpt_path.exists():
-            raise ConfigError(f"{out} already holds a run; pass --resume to continue it, or "
-                              f"choose another --out")
-        if resume and not ckpt_path.exists():
-            raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
-        out.mkdir(parents=True, exist_ok=True)
+    if not resume and ckpt_path.exists():             # every rank checks: they only read
+        raise ConfigError(f"{out} already holds a run; pass --resume to continue it, or "
+                          f"choose another --out")
+    if resume and not ckpt_path.exists():
+        raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
     show = progress and d.main
 
     # Rank 0 first: decoding GazeCapture fills a cache the others then read.
+    failure: Exception | None = None
     if d.main:
-        data = open_dataset(config.data, progress=show)
-    _barrier(d)
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            data = open_dataset(config.data, progress=show)
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the others know
+            failure = e
+    if not _all_agree(failure is None, d, device):
+        if failure is not None:
+            raise failure
+        raise DataFormatError("the main process could not open the dataset")
     if not d.main:
         data = open_dataset(config.data, progress=False)
     train_idx = split_indices(data, config.train_split, stare=False)
@@ -207,6 +223,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     net = model
     if d.enabled:
+        if device.type == "cuda":
+            # Keeps the same parameter objects, so the optimiser still holds them.
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16)
@@ -215,7 +234,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
 
     def checkpoint(epoch: int, step: int) -> None:
         keys = sorted(sums)
-        partial = dict(zip(keys, _all_sum([sums[k] for k in keys], d), strict=True))
+        partial = dict(zip(keys, _all_sum([sums[k] for k in keys], d, device), strict=True))
         if d.main:
             save_checkpoint(ckpt_path, model_state=model.state_dict(),
                             model_config=model.config, optimizer_state=opt.state_dict(),
@@ -252,37 +271,41 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                 checkpoint(epoch, step + 1)
         seconds = time.perf_counter() - started
         keys = sorted(sums)
-        totals = dict(zip(keys, _all_sum([sums[k] for k in keys], d), strict=True))
+        totals = dict(zip(keys, _all_sum([sums[k] for k in keys], d, device), strict=True))
         rows_seen = totals.pop("_rows", 0.0) or 1.0
         row = {"epoch": epoch + 1, **{f"train_{k.removeprefix('metric_')}": v / rows_seen
                                       for k, v in totals.items()}}
+        if d.enabled:       # validate (and later save) with rank 0's BatchNorm statistics
+            for buffer in model.buffers():
+                torch.distributed.broadcast(buffer, 0)
         if len(val_idx):
             mine = val_idx[d.rank::d.world]
             err = np.linalg.norm(predict(net, data, mine, device)
                                  - np.asarray(data["gaze_cm"][mine]), axis=1)
-            total, count = _all_sum([float(err.sum()), float(len(err))], d)
+            total, count = _all_sum([float(err.sum()), float(len(err))], d, device)
             row["val_error_cm"] = total / max(count, 1.0)
         row["lr"] = sched.get_last_lr()[0]
         row["samples_per_s"] = (steps_per_epoch - start_step) * config.batch_size / seconds
         history.append(row)
         sums, start_step = {}, 0
+        if d.main:
+            _write_history(out, history)      # before the checkpoint that marks the epoch done
         checkpoint(epoch + 1, 0)
         if d.main:
-            _write_history(out, history)
             if show:
                 val = row.get("val_error_cm")
                 tqdm.write(f"epoch {epoch + 1}: train {row['train_error_cm']:.3f} cm"
                            + (f", val {val:.3f} cm" if val is not None else "")
                            + f", {row['samples_per_s']:.0f} samples/s")
 
-    result: dict = {}
-    if d.main:
-        export_weights(out / "model.safetensors", model.state_dict(), model.config)
-        result = _final_evaluation(model, data, config, device, out)
     _barrier(d)
-    if d.enabled:
+    if d.enabled:            # rank 0 exports and evaluates alone; nobody waits in a barrier
         torch.distributed.destroy_process_group()
-    return result
+    if not d.main:
+        return {}
+    _write_history(out, history)
+    export_weights(out / "model.safetensors", model.state_dict(), model.config)
+    return _final_evaluation(model, data, config, device, out)
 
 
 def _write_history(out: Path, history: list[dict]) -> None:

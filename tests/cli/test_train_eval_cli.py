@@ -119,3 +119,14 @@ def test_eval_reads_gazecapture_recordings_into_the_user_cache(tmp_path, monkeyp
     assert json.loads(capsys.readouterr().out)["count"] == 12
     assert sorted(p.name for p in root.iterdir()) == before      # the dataset is only read
     assert any((tmp_path / "cache" / "gazecapture").iterdir())
+
+
+def test_weights_that_do_not_match_their_config_are_one_line_errors(run, dataset, tmp_path,
+                                                                     capsys):
+    from gazesdk.training.checkpoint import export_weights, load_weights
+
+    state, config = load_weights(run / "model.safetensors")
+    export_weights(tmp_path / "wrong.safetensors", state, {**config, "name": "casia"})
+    assert main(["eval", "--checkpoint", str(tmp_path / "wrong.safetensors"), "--data",
+                 str(dataset)]) == 2
+    one_line_error(capsys, "do not match")

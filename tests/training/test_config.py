@@ -29,3 +29,10 @@ def test_defaults_and_round_trip():
 def test_bad_settings(values, needle):
     with pytest.raises(ConfigError, match=needle):
         TrainConfig.from_dict({"data": "d", **values})
+
+
+def test_yaml_style_number_strings_are_read_as_numbers():
+    # PyYAML reads 2e-3 (no dot) as a string; a float setting takes it as the number.
+    assert TrainConfig.from_dict({"lr": "2e-3"}).lr == 0.002
+    with pytest.raises(ConfigError, match="lr must be a number"):
+        TrainConfig.from_dict({"lr": "fast"})
