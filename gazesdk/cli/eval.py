@@ -22,7 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    import torch
 
     from gazesdk.errors import DataFormatError
     from gazesdk.evaluation.metrics import evaluate_predictions, format_table
@@ -36,8 +35,7 @@ def _eval(args: argparse.Namespace) -> int:
     index = split_indices(data, args.split)
     if not len(index):
         raise DataFormatError(f"the {args.split!r} split of {args.data} is empty")
-    with torch.no_grad():
-        pred = predict(model, data, index, device)
+    pred = predict(model, data, index, device)
     result = evaluate_predictions(pred, data.select(index), device_names=data.devices)
     result["split"] = args.split
     result["checkpoint"] = str(args.checkpoint)

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from gazesdk.cli.sim import load_settings
-from gazesdk.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,8 +58,6 @@ def _train(args: argparse.Namespace) -> int:
     from gazesdk.training.loop import train
 
     config = config_from_args(args)
-    if args.resume and not (args.out / "checkpoint.pt").exists():
-        raise ConfigError(f"nothing to resume in {args.out}")
     result = train(config, args.out, resume=args.resume, progress=not args.quiet)
     if result:
         from gazesdk.evaluation.metrics import format_table

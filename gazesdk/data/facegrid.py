@@ -13,7 +13,8 @@ from numpy.typing import ArrayLike
 from gazesdk.data.arrays import GRID_SIZE as GRID
 
 
-def _round(v: np.ndarray) -> np.ndarray:
+def round_half_away(v: np.ndarray) -> np.ndarray:
+    """Round half away from zero to int64, as MATLAB (and so GazeCapture's code) does."""
     return (np.sign(v) * np.floor(np.abs(v) + 0.5)).astype(np.int64)
 
 
@@ -24,8 +25,9 @@ def face_grid_params(face_box: ArrayLike, frame_wh: ArrayLike) -> np.ndarray:
     wh = np.broadcast_to(np.asarray(frame_wh, float), (len(box), 2))
     w, h = wh[:, 0], wh[:, 1]
     # Multiply before dividing: x * 25 / W is exact at the .5 cases where x * (25 / W) is not.
-    return np.stack([_round(box[:, 0] * GRID / w) + 1, _round(box[:, 1] * GRID / h) + 1,
-                     _round(box[:, 2] * GRID / w), _round(box[:, 3] * GRID / h)], axis=1)
+    r = round_half_away
+    return np.stack([r(box[:, 0] * GRID / w) + 1, r(box[:, 1] * GRID / h) + 1,
+                     r(box[:, 2] * GRID / w), r(box[:, 3] * GRID / h)], axis=1)
 
 
 def face_grid_mask(params: ArrayLike) -> np.ndarray:

@@ -36,7 +36,7 @@ from gazesdk.data.arrays import (
     is_arrays_dir,
     load_arrays,
 )
-from gazesdk.data.facegrid import face_grid_mask, face_grid_params
+from gazesdk.data.facegrid import face_grid_mask, face_grid_params, round_half_away
 from gazesdk.errors import ConfigError, DataFormatError, UnknownDeviceError
 from gazesdk.geometry.devices import check_orientation, get_device, list_devices
 
@@ -285,9 +285,9 @@ def _read_recording(folder: Path, devices: list[str], splits: Sequence[str]) -> 
 
 
 def _round(v: np.ndarray) -> np.ndarray:
-    """Half-up rounding to int64 (non-finite values become -1)."""
-    v = np.nan_to_num(np.asarray(v, np.float64), nan=-1.0, posinf=-1.0, neginf=-1.0)
-    return np.floor(v + 0.5).astype(np.int64)
+    """The face grid's rounding (half away from zero) to int64; non-finite values become -1."""
+    return round_half_away(np.nan_to_num(np.asarray(v, np.float64), nan=-1.0, posinf=-1.0,
+                                         neginf=-1.0))
 
 
 def _candidates(rec: _Recording, frames_skipped: Counter) -> np.ndarray:

@@ -18,24 +18,8 @@ from collections.abc import Sequence
 from torch import nn
 
 from gazesdk.errors import ConfigError
+from gazesdk.models.blocks import add_feature_tail, init_weights
 from gazesdk.models.registry import FEATURE_DIM, register_backbone
-
-
-def init_weights(module: nn.Module) -> None:
-    """He (fan-in) initialisation of convolutions (He et al. 2015), which keeps the scale of the
-    signal from layer to layer, so that even an untrained network in eval mode (BatchNorm with
-    its initial statistics) depends on its input. PyTorch's default shrinks the signal by about
-    a third per layer, and fan-out (torchvision's choice) shrinks it at depthwise convolutions.
-    """
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-
 
 CONV_NAMES = ("conv11", "conv12", "conv21", "conv22", "conv31", "conv32",
               "conv41", "conv42", "conv51", "conv52")
@@ -62,10 +46,7 @@ class CasiaBackbone(nn.Sequential):
             if i % 2 == 1 and i < 8:
                 layers[f"pool{idx[0]}"] = nn.MaxPool2d(2)
             cin = cout
-        layers["gap"] = nn.AdaptiveAvgPool2d(1)
-        layers["flatten"] = nn.Flatten(1)
-        layers["fc"] = nn.Linear(cin, FEATURE_DIM)
-        layers["relu_fc"] = nn.ReLU()
+        add_feature_tail(layers, cin)
         super().__init__(layers)
         init_weights(self)
         self.channels = widths

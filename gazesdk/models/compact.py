@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from gazesdk.errors import ConfigError
-from gazesdk.models.casia import init_weights
+from gazesdk.models.blocks import add_feature_tail, init_weights
 from gazesdk.models.registry import FEATURE_DIM, register_backbone
 
 STEM = 16
@@ -84,10 +84,7 @@ class CompactBackbone(nn.Sequential):
                 cin = cout
         last = _width(LAST, width_mult)
         layers["last"] = _conv_bn(cin, last, 1)
-        layers["gap"] = nn.AdaptiveAvgPool2d(1)
-        layers["flatten"] = nn.Flatten(1)
-        layers["fc"] = nn.Linear(last, FEATURE_DIM)
-        layers["relu_fc"] = nn.ReLU()
+        add_feature_tail(layers, last)
         super().__init__(layers)
         init_weights(self)
         self.out_features = FEATURE_DIM

@@ -122,11 +122,11 @@ class GazeSim:
         sess = sessions.take(session)
         orientation = sess.orientation
 
+        groups = [(dev, o, m) for d, dev in enumerate(self.devices) for o in (1, 2, 3, 4)
+                  if (m := (sess.device == d) & (orientation == o)).any()]
         screen_pts = np.zeros((n, 2))
-        for d, dev in enumerate(self.devices):
-            for o in (1, 2, 3, 4):
-                m = (sess.device == d) & (orientation == o)
-                screen_pts[m] = dev.screen_size_points(o)
+        for dev, o, m in groups:
+            screen_pts[m] = dev.screen_size_points(o)
         dot_pts = random_dots(rng, screen_pts)
         calib = kind == CALIBRATION
         if calib.any():
@@ -138,12 +138,9 @@ class GazeSim:
         stare = sequence >= 0
         dot_pts[stare] = dot_pts[first[stare]]
         target = np.zeros((n, 3))
-        for d, dev in enumerate(self.devices):
-            for o in (1, 2, 3, 4):
-                m = (sess.device == d) & (orientation == o)
-                if m.any():
-                    target[m, 0], target[m, 1] = screen_to_cam_cm(
-                        dot_pts[m, 0], dot_pts[m, 1], dev, o, screen_pts[m])
+        for dev, o, m in groups:
+            target[m, 0], target[m, 1] = screen_to_cam_cm(dot_pts[m, 0], dot_pts[m, 1], dev, o,
+                                                          screen_pts[m])
 
         head_pos = sess.head_mean_cm + rng.normal(0, 1, (n, 3)) * sess.head_std_cm
         head_pose = sess.pose_mean + rng.normal(0, 1, (n, 3)) * sess.pose_std
