@@ -21,7 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="dataset: a gazesdk array folder or GazeCapture recordings")
     p.add_argument("--model", help="backbone (see `gazesdk models`; default compact)")
     p.add_argument("--head", choices=("ordinal", "l2"), help="output head (default ordinal)")
-    p.add_argument("--scheme", help="training scheme (default supervised)")
+    p.add_argument("--scheme", help="training scheme: supervised (default) or tat (Guo et al.'s "
+                                     "mini-generations; its tat_* settings go in --config)")
+    p.add_argument("--tat-generations", type=int, help="TAT: mini-generations K (5)")
+    p.add_argument("--tat-generation-epochs", type=int,
+                   help="TAT: epochs L per mini-generation (7); epochs default to K L + 1")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int, help="global batch size (default 64)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 2e-3)")
@@ -47,7 +51,9 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, i
     flags = {"data": args.data, "model": args.model, "head": args.head, "scheme": args.scheme,
              "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
              "device": args.device, "seed": args.seed, "threads": args.threads,
-             "checkpoint_every": args.checkpoint_every}
+             "checkpoint_every": args.checkpoint_every,
+             "tat_generations": args.tat_generations,
+             "tat_generation_epochs": args.tat_generation_epochs}
     if args.no_face_grid:
         flags["face_grid"] = False
     settings.update({k: v for k, v in flags.items() if v is not None})

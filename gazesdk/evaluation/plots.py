@@ -45,7 +45,8 @@ def learning_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> P
     """Train and validation error (cm) per epoch, like Guo et al.'s Fig. 1a; returns ``path``.
 
     Rows have "epoch" and optionally "train_error_cm" / "val_error_cm" (missing or None values
-    are skipped). A history without any error value is a ValueError.
+    are skipped); a row with "reborn" > 0 gets a dotted line: TAT re-born filters after that
+    epoch (Guo et al.'s Fig. 1a, right). A history without any error value is a ValueError.
     """
     if not history:
         raise ValueError("cannot plot a learning curve: the history is empty")
@@ -62,6 +63,10 @@ def learning_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> P
         ok = np.isfinite(values) & np.isfinite(epochs)
         if ok.any():
             ax.plot(epochs[ok], values[ok], marker=marker, markersize=3, label=label)
+    reborn = [e for e, r in zip(epochs, history, strict=True) if _value(r, "reborn") > 0]
+    for i, e in enumerate(reborn):
+        ax.axvline(e, color="0.5", linestyle=":", linewidth=1,
+                   label="filters re-born (TAT)" if i == 0 else None)
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (cm)")
     ax.set_title("Learning curve")

@@ -9,14 +9,26 @@ from gazesdk.errors import ConfigError
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
 
 OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("onecycle", "constant")
+SCHEDULES = ("auto", "onecycle", "generations", "constant")
+PRUNINGS = ("csp", "repr", "none")
 DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run. ``batch_size`` is the global batch: under torchrun each of the N
-    processes takes batch_size / N, so runs with the same batch size match."""
+    processes takes batch_size / N, so runs with the same batch size match.
+
+    ``schedule``: ``onecycle`` over the whole run, ``generations`` (one one-cycle per TAT
+    mini-generation: the learning rate restarts when filters are re-born), ``constant``, or
+    ``auto`` (``generations`` for the ``tat`` scheme, else ``onecycle``).
+
+    ``tat_*`` are the TAT scheme's settings (Guo et al., section 3.1; defaults from the paper):
+    K mini-generations of L epochs, the first with one more (so ``epochs`` = K L + 1, filled in
+    when a YAML/JSON file or the CLI leaves it out), pruning ``csp`` | ``repr`` | ``none``,
+    re-initialisation ``aoi`` | ``orthogonal`` | ``uniform``, teacher rule ``random`` |
+    ``last`` | ``best`` | ``mean``, and the Eq. 9 loss weights.
+    """
 
     data: str = ""
     model: str = "compact"
@@ -31,7 +43,7 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     optimizer: str = "adamw"
-    schedule: str = "onecycle"
+    schedule: str = "auto"
     grad_clip: float = 5.0
     device: str = "auto"
     amp: bool = True
@@ -41,6 +53,28 @@ class TrainConfig:
     train_split: str = "train"
     val_split: str = "val"
     test_split: str = "test"
+    tat_generations: int = 5
+    tat_generation_epochs: int = 7
+    tat_prune_fraction: float = 0.2
+    tat_max_layer_fraction: float = 0.5
+    tat_pruning: str = "csp"
+    tat_reinit: str = "aoi"
+    tat_teacher: str = "random"
+    tat_teacher_max_ratio: float = 1.2
+    tat_l_hard: float = 0.2
+    tat_l_mix: float = 0.4
+    tat_l_teacher: float = 0.6
+
+    @property
+    def resolved_schedule(self) -> str:
+        if self.schedule != "auto":
+            return self.schedule
+        return "generations" if self.scheme == "tat" else "onecycle"
+
+    @property
+    def generation_total_epochs(self) -> int:
+        """K L + 1: the epochs of ``tat_generations`` mini-generations (Algorithm 1)."""
+        return self.tat_generations * self.tat_generation_epochs + 1
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -54,14 +88,44 @@ class TrainConfig:
             (self.device in DEVICES, f"device must be one of {DEVICES}"),
             (self.checkpoint_every >= 1, "checkpoint_every must be at least 1 (steps)"),
             (self.threads >= 0 and self.seed >= 0, "threads and seed must be >= 0"),
+            (self.tat_generations >= 1 and self.tat_generation_epochs >= 1,
+             "tat_generations and tat_generation_epochs must be at least 1"),
+            (0.0 <= self.tat_prune_fraction <= 1.0, "tat_prune_fraction must be in [0, 1]"),
+            (0.0 < self.tat_max_layer_fraction <= 1.0, "tat_max_layer_fraction must be in (0, 1]"),
+            (self.tat_pruning in PRUNINGS, f"tat_pruning must be one of {PRUNINGS}"),
+            (self.tat_reinit in ("aoi", "orthogonal", "uniform"),
+             "tat_reinit must be one of ('aoi', 'orthogonal', 'uniform')"),
+            (self.tat_teacher in ("random", "last", "best", "mean"),
+             "tat_teacher must be one of ('random', 'last', 'best', 'mean')"),
+            (self.tat_teacher_max_ratio >= 1.0, "tat_teacher_max_ratio must be >= 1"),
+            (min(self.tat_l_hard, self.tat_l_mix, self.tat_l_teacher) >= 0
+             and self.tat_l_hard + self.tat_l_mix > 0,
+             "tat_l_* weights must be >= 0, and tat_l_hard + tat_l_mix > 0"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        uses_generations = self.scheme == "tat" or self.resolved_schedule == "generations"
+        if uses_generations and self.epochs != self.generation_total_epochs:
+            raise ConfigError(
+                f"{self.tat_generations} mini-generations of {self.tat_generation_epochs} epochs "
+                f"(the first one more) make {self.generation_total_epochs} epochs, not "
+                f"{self.epochs}: set epochs to {self.generation_total_epochs} or change "
+                f"tat_generations / tat_generation_epochs")
+        if self.scheme == "tat" and self.head != "ordinal":
+            raise ConfigError("the tat scheme distils ordinal (binned) outputs: use head ordinal")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, object]) -> TrainConfig:
-        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors."""
+        """Build from a mapping (a parsed YAML/JSON file); unknown keys are errors. Without
+        ``epochs``, a run on mini-generations (TAT) gets its K L + 1."""
+        values = dict(values) if isinstance(values, Mapping) else values
+        if isinstance(values, dict) and "epochs" not in values and (
+                values.get("scheme") == "tat" or values.get("schedule") == "generations"):
+            k = values.get("tat_generations", cls.tat_generations)
+            n = values.get("tat_generation_epochs", cls.tat_generation_epochs)
+            if isinstance(k, int) and isinstance(n, int):
+                values["epochs"] = k * n + 1
         return from_mapping(cls, values, what="training")
 
     def to_dict(self) -> dict[str, object]:

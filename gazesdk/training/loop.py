@@ -13,12 +13,14 @@ and ends where the uninterrupted run would.
 Files in the run folder (rank 0 writes them): ``config.json``, ``checkpoint.pt`` (latest),
 ``metrics.jsonl`` (one row per epoch), ``learning_curve.png``, and at the end
 ``model.safetensors`` (weights and model config only), ``eval_test.json`` and, when the test
-split has stare sequences, ``stare_scatter.png``.
+split has stare sequences, ``stare_scatter.png``. A task with a per-generation log (TAT) also
+writes ``generations.json``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from contextlib import nullcontext
@@ -34,7 +36,7 @@ from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.losses.ordinal import OrdinalBins
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.data import open_dataset, split_indices, to_batch
-from gazesdk.training.task import create_task
+from gazesdk.training.task import task_from_config
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -135,11 +137,37 @@ def _optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optim
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
+def one_cycle_factor(t: float, *, pct_start: float = 0.15, div: float = 25.0,
+                     final_div: float = 1e4) -> float:
+    """The one-cycle learning-rate shape (Smith & Topin 2019, as torch's OneCycleLR with cosine
+    annealing) at fraction ``t`` in [0, 1] of the cycle, relative to the peak."""
+    def cos(a: float, b: float, x: float) -> float:
+        return b + (a - b) / 2.0 * (1.0 + math.cos(math.pi * min(max(x, 0.0), 1.0)))
+
+    if t < pct_start:
+        return cos(1.0 / div, 1.0, t / pct_start)
+    return cos(1.0, 1.0 / (div * final_div), (t - pct_start) / (1.0 - pct_start))
+
+
 def _scheduler(config: TrainConfig, opt: torch.optim.Optimizer, steps_per_epoch: int):  # noqa: ANN202
-    if config.schedule == "onecycle":
+    schedule = config.resolved_schedule
+    if schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, epochs=config.epochs,
                                                    steps_per_epoch=steps_per_epoch,
                                                    pct_start=0.15)
+    if schedule == "generations":          # one cycle per TAT mini-generation
+        from gazesdk.training.tat import Generations
+
+        bounds = [(a * steps_per_epoch, b * steps_per_epoch) for a, b in
+                  Generations(config.tat_generations, config.tat_generation_epochs).bounds()]
+
+        def factor(step: int) -> float:
+            for a, b in bounds:
+                if step < b:
+                    return one_cycle_factor((step - a) / (b - a))
+            return one_cycle_factor(1.0)
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
 
 
@@ -200,13 +228,20 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     torch.manual_seed(config.seed)
     model = build_model(config).to(device)
     bins = bins_of(config)
-    task = create_task(config.scheme, head=config.head, bins=bins)
+    task = task_from_config(config, bins, rank=d.rank)
+    if getattr(task, "needs_validation", False) and not len(val_idx):
+        raise DataFormatError(f"the {config.scheme} scheme needs validation rows (it picks "
+                              f"teachers by validation error), and split "
+                              f"{config.val_split!r} has none")
     opt = _optimizer(config, model)
     sched = _scheduler(config, opt, steps_per_epoch)
     start_epoch, start_step, history, sums = 0, 0, [], {}
     if resume:
         ck = load_checkpoint(ckpt_path, map_location=device)
-        saved = dict(ck.run_config or {})
+        try:        # through the config class: settings added since then take defaults
+            saved = TrainConfig.from_dict(dict(ck.run_config or {})).to_dict()
+        except ConfigError:
+            saved = dict(ck.run_config or {})
         if {k: v for k, v in saved.items() if k != "threads"} != \
                 {k: v for k, v in config.to_dict().items() if k != "threads"}:
             raise ConfigError(f"cannot resume {out} with a different configuration; the run "
@@ -218,6 +253,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         start_epoch, start_step = int(prog["epoch"]), int(prog["step"])
         history = list(prog["history"])
         sums = dict(prog["sums"]) if d.main else {}   # the saved sums are over all ranks
+        if hasattr(task, "load_state_dict") and prog.get("task") is not None:
+            task.load_state_dict(prog["task"], model)
         restore_rng_state(ck.rng_state)
     elif d.main:
         (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
@@ -232,6 +269,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                 if device.type == "cuda" and config.amp else nullcontext())
     per_rank = config.batch_size // d.world
 
+    def task_state() -> dict | None:
+        return task.state_dict() if hasattr(task, "state_dict") else None
+
     def checkpoint(epoch: int, step: int) -> None:
         keys = sorted(sums)
         partial = dict(zip(keys, _all_sum([sums[k] for k in keys], d, device), strict=True))
@@ -240,7 +280,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                             model_config=model.config, optimizer_state=opt.state_dict(),
                             scheduler_state=sched.state_dict(),
                             progress={"epoch": epoch, "step": step, "history": history,
-                                      "sums": partial},
+                                      "sums": partial, "task": task_state()},
                             rng_state=capture_rng_state(), run_config=config.to_dict())
         _barrier(d)
 
@@ -253,6 +293,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][d.rank::d.world]
             batch = to_batch(data, rows, device)
+            if hasattr(task, "begin_step"):
+                task.begin_step(epoch, step)
             with autocast:
                 losses = task(net, batch)
             opt.zero_grad(set_to_none=True)
@@ -286,10 +328,16 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
             row["val_error_cm"] = total / max(count, 1.0)
         row["lr"] = sched.get_last_lr()[0]
         row["samples_per_s"] = (steps_per_epoch - start_step) * config.batch_size / seconds
+        if hasattr(task, "end_of_epoch"):   # e.g. TAT: teachers, pruning, re-birth
+            row.update(task.end_of_epoch(epoch=epoch, model=model, optimizer=opt,
+                                         val_error_cm=row.get("val_error_cm", math.nan),
+                                         train_error_cm=row["train_error_cm"]))
         history.append(row)
         sums, start_step = {}, 0
         if d.main:
             _write_history(out, history)      # before the checkpoint that marks the epoch done
+            if getattr(task, "log", None):
+                _write_json(out / "generations.json", task.log)
         checkpoint(epoch + 1, 0)
         if d.main:
             if show:
@@ -306,6 +354,12 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     _write_history(out, history)
     export_weights(out / "model.safetensors", model.state_dict(), model.config)
     return _final_evaluation(model, data, config, device, out)
+
+
+def _write_json(path: Path, value: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def _write_history(out: Path, history: list[dict]) -> None:
@@ -330,6 +384,13 @@ def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainCon
     subset = data.select(index)
     result = evaluate_predictions(pred, subset, device_names=data.devices)
     result["split"] = config.test_split
+    # The over-fitting gap: the same error on (up to 2000 of) the training rows, in eval mode.
+    train_idx = split_indices(data, config.train_split, stare=False)
+    if len(train_idx):
+        some = np.random.default_rng(0).permutation(train_idx)[:2000]
+        err = np.linalg.norm(predict(model, data, some, device)
+                             - np.asarray(data["gaze_cm"][some]), axis=1)
+        result["train_error_cm"] = float(err.mean())
     (out / "eval_test.json").write_text(json.dumps(result, indent=2) + "\n")
     if result.get("msd_sequences"):
         stare_scatter_png(pred, subset["gaze_cm"], subset["sequence"], out / "stare_scatter.png")

@@ -67,8 +67,13 @@ class TeacherPool:
 
     @torch.no_grad()
     def soft_targets(self, inputs: tuple[torch.Tensor, ...],
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-        """(N, 2, B) mean sigmoid outputs of the chosen teachers on ``inputs``."""
-        chosen = self.choose(generator)
+                     generator: torch.Generator | None = None,
+                     chosen: list[int] | None = None) -> torch.Tensor:
+        """(N, 2, B) mean sigmoid outputs on ``inputs`` of the teachers ``chosen`` (default:
+        chosen now by the pool's rule)."""
+        if chosen is None:
+            chosen = self.choose(generator)
+        elif not set(chosen) <= set(self.eligible()):
+            raise ConfigError(f"teachers {chosen} are not all eligible ({self.eligible()})")
         outs = [torch.sigmoid(self.teachers[i](*inputs).float()) for i in chosen]
         return torch.stack(outs).mean(0)

@@ -3,10 +3,16 @@
 The loop backpropagates ``losses["loss"]`` and logs every entry, so an objective that adds
 terms (distillation, adversarial samples) reports each of them. Entries whose name starts with
 ``metric_`` are logged but must not carry gradients.
+
+A task may also have ``begin_step(epoch, step)`` (called before each step), ``end_of_epoch(
+epoch=, model=, optimizer=, val_error_cm=, train_error_cm=) -> dict`` (after validation; its
+entries join the epoch's history row), ``state_dict()`` / ``load_state_dict(state, model)``
+(saved in checkpoints) and ``needs_validation = True``.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Protocol
 
@@ -31,10 +37,33 @@ def register_scheme(name: str) -> Callable[[TaskFactory], TaskFactory]:
     return add
 
 
-def create_task(scheme: str, **kwargs: object) -> Task:
-    """The task of a training scheme (``supervised``; later ``tat``, ``dwo``, ...)."""
-    import gazesdk.training.supervised  # noqa: F401  (registers itself)
+def _load_schemes() -> None:
+    import gazesdk.training.supervised  # noqa: F401  (each registers itself)
+    import gazesdk.training.tat  # noqa: F401
 
+
+def list_schemes() -> list[str]:
+    _load_schemes()
+    return sorted(_SCHEMES)
+
+
+def create_task(scheme: str, **kwargs: object) -> Task:
+    """The task of a training scheme (``supervised``, ``tat``; later ``dwo``, ...)."""
+    _load_schemes()
     if scheme not in _SCHEMES:
         raise ConfigError(f"unknown training scheme {scheme!r}; known: {sorted(_SCHEMES)}")
     return _SCHEMES[scheme](**kwargs)
+
+
+def task_from_config(config, bins, *, rank: int = 0) -> Task:  # noqa: ANN001 - TrainConfig
+    """The task of ``config.scheme``, with the scheme's own settings taken from the run's
+    config (a scheme's factory may define ``config_options(config) -> kwargs``)."""
+    _load_schemes()
+    if config.scheme not in _SCHEMES:
+        raise ConfigError(f"unknown training scheme {config.scheme!r}; known: "
+                          f"{sorted(_SCHEMES)}")
+    factory = _SCHEMES[config.scheme]
+    extra = dict(factory.config_options(config)) if hasattr(factory, "config_options") else {}
+    if "rank" in inspect.signature(factory).parameters:
+        extra["rank"] = rank
+    return factory(head=config.head, bins=bins, **extra)

@@ -73,6 +73,10 @@ def test_pickled_code_in_a_checkpoint_is_refused(run, dataset, tmp_path, capsys)
 @pytest.mark.parametrize(("argv", "needle"), [
     (["--epochs", "0"], "epochs"),
     (["--model", "resnet"], "resnet"),
+    (["--scheme", "tat", "--epochs", "10"], "make 36 epochs"),
+    (["--scheme", "tat", "--head", "l2"], "use head ordinal"),
+    (["--scheme", "dwox"], "unknown training scheme"),
+    (["--scheme", "tat", "--tat-generations", "0"], "at least 1"),
 ])
 def test_train_bad_settings(dataset, tmp_path, capsys, argv, needle):
     assert main(["train", "--data", str(dataset), "--out", str(tmp_path / "r"), *argv]) == 2

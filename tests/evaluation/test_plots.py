@@ -34,6 +34,19 @@ def test_learning_curve_png(tmp_path: Path) -> None:
     _check_png(learning_curve_png([{"epoch": 1, "val_error_cm": 2.0}], tmp_path / "one.png"))
 
 
+def test_learning_curve_marks_rebirths(tmp_path: Path) -> None:
+    from matplotlib.image import imread
+
+    rows = [{"epoch": e, "train_error_cm": 5.0 - 0.3 * e, "val_error_cm": 5.5 - 0.2 * e}
+            for e in range(1, 9)]
+    plain = imread(learning_curve_png(rows, tmp_path / "plain.png"))[..., :3]
+    rows[3]["reborn"] = 120                  # TAT re-born filters after epoch 4
+    marked = imread(learning_curve_png(rows, tmp_path / "marked.png"))[..., :3]
+    # A vertical dotted line: a column of changed pixels spanning most of the plot's height.
+    changed = np.abs(marked - plain).sum(axis=2) > 0.1
+    assert changed.sum(axis=0).max() > 0.3 * changed.shape[0]
+
+
 def test_learning_curve_rejects_unusable_history(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="history is empty"):
         learning_curve_png([], tmp_path / "x.png")

@@ -59,3 +59,11 @@ def test_misuse():
         TeacherPool(max_ratio_to_best=0.5)
     with pytest.raises(ConfigError, match="empty"):
         TeacherPool().choose()
+
+
+def test_explicit_choice_must_be_eligible():
+    p = pool("random", [2.0, 9.0])               # 9.0 > 1.2 x 2.0: filtered out
+    x = (torch.zeros(1),)
+    with pytest.raises(ConfigError, match="not all eligible"):
+        p.soft_targets(x, chosen=[1])
+    assert torch.equal(p.soft_targets(x, chosen=[0]), torch.sigmoid(torch.zeros(1))[None][0])
