@@ -11,6 +11,7 @@ from gazesdk.settings import check_types, from_mapping, to_plain_dict
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("auto", "onecycle", "generations", "constant")
 PRUNINGS = ("csp", "repr", "none")
+GENERATION_SCHEMES = ("tat", "tat_dwo")      # schemes trained in TAT's mini-generations
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -28,6 +29,10 @@ class TrainConfig:
     when a YAML/JSON file or the CLI leaves it out), pruning ``csp`` | ``repr`` | ``none``,
     re-initialisation ``aoi`` | ``orthogonal`` | ``uniform``, teacher rule ``random`` |
     ``last`` | ``best`` | ``mean``, and the Eq. 9 loss weights.
+
+    ``dwo_*`` are DwO's settings (``dwo`` and ``tat_dwo`` schemes; Guo et al., section 3.2):
+    center bins (2k; 0 means all bins), PGD steps T, the fraction of original samples per
+    batch (Org.), and eps and gamma on the 0-255 pixel scale as in the paper.
     """
 
     data: str = ""
@@ -64,12 +69,17 @@ class TrainConfig:
     tat_l_hard: float = 0.2
     tat_l_mix: float = 0.4
     tat_l_teacher: float = 0.6
+    dwo_center_bins: int = 8
+    dwo_steps: int = 1
+    dwo_org: float = 0.9
+    dwo_eps: float = 3.0
+    dwo_gamma: float = 1.0
 
     @property
     def resolved_schedule(self) -> str:
         if self.schedule != "auto":
             return self.schedule
-        return "generations" if self.scheme == "tat" else "onecycle"
+        return "generations" if self.scheme in GENERATION_SCHEMES else "onecycle"
 
     @property
     def generation_total_epochs(self) -> int:
@@ -101,19 +111,28 @@ class TrainConfig:
             (min(self.tat_l_hard, self.tat_l_mix, self.tat_l_teacher) >= 0
              and self.tat_l_hard + self.tat_l_mix > 0,
              "tat_l_* weights must be >= 0, and tat_l_hard + tat_l_mix > 0"),
+            (self.dwo_center_bins >= 0 and self.dwo_center_bins % 2 == 0,
+             "dwo_center_bins must be 0 (all bins) or an even number (2k bins around the "
+             "prediction)"),
+            (self.dwo_steps >= 1, "dwo_steps (PGD steps T) must be at least 1"),
+            (0.0 <= self.dwo_org <= 1.0, "dwo_org (fraction of original samples) must be in "
+                                         "[0, 1]"),
+            (self.dwo_eps >= 0 and self.dwo_gamma > 0, "dwo_eps must be >= 0 and dwo_gamma > 0"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        uses_generations = self.scheme == "tat" or self.resolved_schedule == "generations"
+        uses_generations = (self.scheme in GENERATION_SCHEMES
+                            or self.resolved_schedule == "generations")
         if uses_generations and self.epochs != self.generation_total_epochs:
             raise ConfigError(
                 f"{self.tat_generations} mini-generations of {self.tat_generation_epochs} epochs "
                 f"(the first one more) make {self.generation_total_epochs} epochs, not "
                 f"{self.epochs}: set epochs to {self.generation_total_epochs} or change "
                 f"tat_generations / tat_generation_epochs")
-        if self.scheme == "tat" and self.head != "ordinal":
-            raise ConfigError("the tat scheme distils ordinal (binned) outputs: use head ordinal")
+        if self.scheme in ("tat", "dwo", "tat_dwo") and self.head != "ordinal":
+            raise ConfigError(f"the {self.scheme} scheme works on ordinal (binned) outputs: use "
+                              f"head ordinal")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, object]) -> TrainConfig:
@@ -121,7 +140,8 @@ class TrainConfig:
         ``epochs``, a run on mini-generations (TAT) gets its K L + 1."""
         values = dict(values) if isinstance(values, Mapping) else values
         if isinstance(values, dict) and "epochs" not in values and (
-                values.get("scheme") == "tat" or values.get("schedule") == "generations"):
+                values.get("scheme") in GENERATION_SCHEMES
+                or values.get("schedule") == "generations"):
             k = values.get("tat_generations", cls.tat_generations)
             n = values.get("tat_generation_epochs", cls.tat_generation_epochs)
             if isinstance(k, int) and isinstance(n, int):

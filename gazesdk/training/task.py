@@ -38,6 +38,7 @@ def register_scheme(name: str) -> Callable[[TaskFactory], TaskFactory]:
 
 
 def _load_schemes() -> None:
+    import gazesdk.training.dwo  # noqa: F401
     import gazesdk.training.supervised  # noqa: F401  (each registers itself)
     import gazesdk.training.tat  # noqa: F401
 
@@ -48,7 +49,7 @@ def list_schemes() -> list[str]:
 
 
 def create_task(scheme: str, **kwargs: object) -> Task:
-    """The task of a training scheme (``supervised``, ``tat``; later ``dwo``, ...)."""
+    """The task of a training scheme (``supervised``, ``tat``, ``dwo``, ``tat_dwo``)."""
     _load_schemes()
     if scheme not in _SCHEMES:
         raise ConfigError(f"unknown training scheme {scheme!r}; known: {sorted(_SCHEMES)}")

@@ -140,3 +140,11 @@ def test_error_falls_back_to_stare_frames_when_there_is_nothing_else() -> None:
     r = evaluate_predictions(PRED, data, device_names=DEVICES)
     # Every non-calibration frame is a stare frame: errors 1, 2, 3, 4, 6.
     assert r["count"] == 5 and r["error_cm"] == pytest.approx(16 / 5)
+
+
+def test_msd_of_a_constant_sequence_is_exactly_zero() -> None:
+    pred = np.array([[1.25, -3.5]] * 7 + [[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+    seq = np.array([4] * 7 + [2, 2, 2])          # lengths 7 and 3
+    assert sequence_spreads(pred, seq)[1] == 0.0                 # id 4, exactly
+    assert msd_cm(pred[:7], seq[:7]) == 0.0
+    assert msd_cm(pred, seq) == pytest.approx(SIGMA_A / 2)
