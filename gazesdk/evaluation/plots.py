@@ -76,14 +76,9 @@ def learning_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> P
     return _save(fig, path)
 
 
-def stare_scatter_png(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
-                      path: str | os.PathLike, *, max_sequences: int = 6) -> Path:
-    """Predictions of up to ``max_sequences`` stare sequences as point clouds around their true
-    gaze points, like Guo et al.'s Fig. 1b; the title gives the MSD (Eq. 12) over all sequences.
-
-    Sequences (``sequence`` >= 0, two or more frames) are picked evenly across their ids.
-    Without any such sequence this is a ValueError.
-    """
+def _stare_inputs(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
+                  max_sequences: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                               np.ndarray]:
     p = np.asarray(pred, dtype=float)
     t = np.asarray(true, dtype=float)
     seq = np.asarray(sequence).reshape(-1)
@@ -97,12 +92,12 @@ def stare_scatter_png(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
     if not len(ids):
         raise ValueError("cannot plot stare sequences: there is no sequence of two or more "
                          "frames (sequence ids >= 0)")
-    msd = float(sequence_spreads(p, seq).mean())
     shown = ids[np.unique(np.linspace(0, len(ids) - 1, min(max_sequences, len(ids)))
                           .round().astype(int))]
+    return p, t, seq, ids, shown
 
-    fig = _figure((6.4, 5.6))
-    ax = fig.add_subplot()
+
+def _draw_stare(ax, p: np.ndarray, t: np.ndarray, seq: np.ndarray, shown: np.ndarray) -> None:
     colors = [f"C{i % 10}" for i in range(len(shown))]
     for sid, color in zip(shown.tolist(), colors, strict=True):
         rows = seq == sid
@@ -116,9 +111,45 @@ def stare_scatter_png(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x from camera (cm)")
     ax.set_ylabel("y from camera (cm)")
-    ax.set_title(f"Stare sequences ({len(shown)} of {len(ids)} shown): "
-                 f"MSD {msd:.2f} cm")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
+
+
+def stare_scatter_png(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
+                      path: str | os.PathLike, *, max_sequences: int = 6) -> Path:
+    """Predictions of up to ``max_sequences`` stare sequences as point clouds around their true
+    gaze points, like Guo et al.'s Fig. 1b; the title gives the MSD (Eq. 12) over all sequences.
+
+    Sequences (``sequence`` >= 0, two or more frames) are picked evenly across their ids.
+    Without any such sequence this is a ValueError.
+    """
+    p, t, seq, ids, shown = _stare_inputs(pred, true, sequence, max_sequences)
+    msd = float(sequence_spreads(p, seq).mean())
+    fig = _figure((6.4, 5.6))
+    ax = fig.add_subplot()
+    _draw_stare(ax, p, t, seq, shown)
+    ax.set_title(f"Stare sequences ({len(shown)} of {len(ids)} shown): "
+                 f"MSD {msd:.2f} cm")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def stare_comparison_png(preds: Mapping[str, np.ndarray], true: np.ndarray,
+                         sequence: np.ndarray, path: str | os.PathLike, *,
+                         max_sequences: int = 6) -> Path:
+    """The same stare sequences predicted by several models (e.g. baseline vs DwO), one panel
+    each with shared axes, each titled with its MSD: Guo et al.'s Fig. 1b as a comparison."""
+    if not preds:
+        raise ValueError("give at least one model's predictions")
+    panels = {name: _stare_inputs(p, true, sequence, max_sequences)
+              for name, p in preds.items()}
+    fig = _figure((5.2 * len(panels), 5.2))
+    axes = []
+    for i, (name, (p, t, seq, _, shown)) in enumerate(panels.items()):
+        ax = fig.add_subplot(1, len(panels), i + 1,
+                             sharex=axes[0] if axes else None, sharey=axes[0] if axes else None)
+        _draw_stare(ax, p, t, seq, shown)
+        ax.set_title(f"{name}: MSD {float(sequence_spreads(p, seq).mean()):.2f} cm")
+        axes.append(ax)
     fig.tight_layout()
     return _save(fig, path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gazesdk.evaluation.plots import learning_curve_png, stare_scatter_png
+from gazesdk.evaluation.plots import learning_curve_png, stare_comparison_png, stare_scatter_png
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -77,3 +77,21 @@ def test_stare_scatter_rejects_data_without_sequences(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_sequences"):
         stare_scatter_png(pts, pts, np.zeros(4, int), tmp_path / "x.png", max_sequences=0)
     assert not (tmp_path / "x.png").exists()
+
+
+def test_stare_comparison_png(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    sequence = np.repeat(np.arange(5), 15)
+    true = rng.uniform(-8, 8, (5, 2))[sequence]
+    preds = {"baseline": true + rng.normal(0, 0.6, true.shape),
+             "DwO": true + rng.normal(0, 0.3, true.shape)}
+    path = stare_comparison_png(preds, true, sequence, tmp_path / "cmp.png")
+    _check_png(path)
+    from matplotlib.image import imread
+
+    one = imread(stare_scatter_png(preds["DwO"], true, sequence, tmp_path / "one.png"))
+    assert imread(path).shape[1] > 1.4 * one.shape[1]          # two panels side by side
+    with pytest.raises(ValueError, match="at least one"):
+        stare_comparison_png({}, true, sequence, tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no sequence"):
+        stare_comparison_png(preds, true, np.full(len(true), -1), tmp_path / "x.png")
