@@ -97,7 +97,8 @@ def _stare_inputs(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
     return p, t, seq, ids, shown
 
 
-def _draw_stare(ax, p: np.ndarray, t: np.ndarray, seq: np.ndarray, shown: np.ndarray) -> None:
+def _draw_stare(ax, p: np.ndarray, t: np.ndarray, seq: np.ndarray, shown: np.ndarray, *,
+                adjustable: str = "datalim") -> None:
     colors = [f"C{i % 10}" for i in range(len(shown))]
     for sid, color in zip(shown.tolist(), colors, strict=True):
         rows = seq == sid
@@ -108,7 +109,7 @@ def _draw_stare(ax, p: np.ndarray, t: np.ndarray, seq: np.ndarray, shown: np.nda
     ax.scatter([0], [0], marker="s", s=30, color="black", label="camera", zorder=3)
     ax.scatter([], [], marker="*", s=100, color="grey", edgecolors="black", label="true point")
     ax.scatter([], [], s=8, color="grey", label="predictions")
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable=adjustable)
     ax.set_xlabel("x from camera (cm)")
     ax.set_ylabel("y from camera (cm)")
     ax.grid(True, alpha=0.3)
@@ -143,13 +144,18 @@ def stare_comparison_png(preds: Mapping[str, np.ndarray], true: np.ndarray,
         raise ValueError("give at least one model's predictions")
     panels = {name: _stare_inputs(p, true, sequence, max_sequences)
               for name, p in preds.items()}
+    # One square window around every shown point of every panel, so clouds compare by eye.
+    pts = np.concatenate([np.concatenate([p[np.isin(seq, shown)], t[np.isin(seq, shown)],
+                                          np.zeros((1, 2))])
+                          for p, t, seq, _, shown in panels.values()])
+    centre = (pts.min(0) + pts.max(0)) / 2
+    half = 0.55 * float((pts.max(0) - pts.min(0)).max()) + 0.5
     fig = _figure((5.2 * len(panels), 5.2))
-    axes = []
     for i, (name, (p, t, seq, _, shown)) in enumerate(panels.items()):
-        ax = fig.add_subplot(1, len(panels), i + 1,
-                             sharex=axes[0] if axes else None, sharey=axes[0] if axes else None)
-        _draw_stare(ax, p, t, seq, shown)
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        _draw_stare(ax, p, t, seq, shown, adjustable="box")
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] - half, centre[1] + half)
         ax.set_title(f"{name}: MSD {float(sequence_spreads(p, seq).mean()):.2f} cm")
-        axes.append(ax)
     fig.tight_layout()
     return _save(fig, path)
