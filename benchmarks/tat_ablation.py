@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
+from _runs import history, run_training  # noqa: E402
 
 # variant -> training settings on top of the common ones (Tables 1-4 of the paper)
 VARIANTS: dict[str, dict[str, object]] = {
@@ -73,36 +71,24 @@ def make_data(work: Path, args: argparse.Namespace) -> Path:
 
 def run_one(variant: str, seed: int, data: Path, work: Path, args: argparse.Namespace) -> dict:
     out = work / "runs" / f"{variant}_s{seed}"
-    done = out / "eval_test.json"
-    if not done.exists():
-        settings = {"data": str(data), "model": args.model, "batch_size": args.batch_size,
-                    "lr": args.lr, "seed": seed, "threads": args.threads, "device": "cpu",
-                    "epochs": args.generations * args.generation_epochs + 1,
-                    "tat_generations": args.generations,
-                    "tat_generation_epochs": args.generation_epochs, **VARIANTS[variant]}
-        out.mkdir(parents=True, exist_ok=True)
-        (out.parent / f"{variant}_s{seed}.json").write_text(json.dumps(settings))
-        cmd = [sys.executable, "-m", "gazesdk", "train", "--config",
-               str(out.parent / f"{variant}_s{seed}.json"), "--out", str(out), "--quiet"]
-        if (out / "checkpoint.pt").exists():
-            cmd.append("--resume")
-        log = (work / "runs" / f"{variant}_s{seed}.log").open("a")
-        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-        started = time.time()
-        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{variant} seed {seed} failed; see {log.name}")
-        print(f"{variant} seed {seed}: {time.time() - started:.0f} s", flush=True)
+    settings = {"data": str(data), "model": args.model, "batch_size": args.batch_size,
+                "lr": args.lr, "seed": seed, "threads": args.threads, "device": "cpu",
+                "epochs": args.generations * args.generation_epochs + 1,
+                "tat_generations": args.generations,
+                "tat_generation_epochs": args.generation_epochs, **VARIANTS[variant]}
+    seconds = run_training(settings, out, threads=args.threads)
+    if seconds:
+        print(f"{variant} seed {seed}: {seconds:.0f} s", flush=True)
     return collect(variant, seed, out, args)
 
 
 def collect(variant: str, seed: int, out: Path, args: argparse.Namespace) -> dict:
     """One row: validation error at the end of each mini-generation (the MG.k columns; for
     supervised rows, at the same epochs), test error and eval-mode training error."""
-    history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    rows = history(out)
     ends = [args.generation_epochs + 1 + k * args.generation_epochs
             for k in range(args.generations)]
-    mg = [history[e - 1]["val_error_cm"] for e in ends]
+    mg = [rows[e - 1]["val_error_cm"] for e in ends]
     final = json.loads((out / "eval_test.json").read_text())
     row = {"variant": variant, "seed": seed, "mg_errors_cm": mg,
            "test_error_cm": final["error_cm"], "train_error_cm": final["train_error_cm"]}

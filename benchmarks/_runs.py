@@ -1,0 +1,38 @@
+"""Training runs for benchmark scripts: each one a `gazesdk train` subprocess with its own
+folder, resumed when a previous attempt was interrupted and skipped when finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_training(settings: dict, out: Path, *, threads: int = 1) -> float:
+    """Train ``settings`` (a TrainConfig mapping) into ``out``; returns the seconds it took
+    (0 when ``out`` already holds a finished run). A failure raises RuntimeError naming the
+    log file."""
+    if (out / "eval_test.json").exists():
+        return 0.0
+    out.mkdir(parents=True, exist_ok=True)
+    config = out.parent / f"{out.name}.json"
+    config.write_text(json.dumps(settings))
+    cmd = [sys.executable, "-m", "gazesdk", "train", "--config", str(config), "--out", str(out),
+           "--quiet"]
+    if (out / "checkpoint.pt").exists():
+        cmd.append("--resume")
+    log_path = out.parent / f"{out.name}.log"
+    started = time.time()
+    with log_path.open("a") as log:
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+    if proc.returncode != 0:
+        raise RuntimeError(f"{out.name} failed; see {log_path}")
+    return time.time() - started
+
+
+def history(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
