@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="dataset: a gazesdk array folder or GazeCapture recordings")
     p.add_argument("--model", help="backbone (see `gazesdk models`; default compact)")
     p.add_argument("--head", choices=("ordinal", "l2"), help="output head (default ordinal)")
-    p.add_argument("--scheme", help="training scheme: supervised (default) or tat (Guo et al.'s "
-                                     "mini-generations; its tat_* settings go in --config)")
+    p.add_argument("--scheme", help="training scheme: supervised (default), tat (Guo et al.'s "
+                                     "mini-generations), dwo (adversarial training against "
+                                     "jitter) or tat_dwo; tat_*/dwo_* settings go in --config")
     p.add_argument("--tat-generations", type=int, help="TAT: mini-generations K (5)")
     p.add_argument("--tat-generation-epochs", type=int,
                    help="TAT: epochs L per mini-generation (7); epochs default to K L + 1")

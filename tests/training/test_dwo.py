@@ -137,3 +137,24 @@ def test_dwo_and_tat_dwo_runs(dataset, tmp_path, restore_threads):
     log = json.loads((tmp_path / "both" / "generations.json").read_text())
     assert [g["generation"] for g in log] == [0, 1] and log[0]["reborn"] > 0
     assert isinstance(TATDwO(bins=BINS).base.pool.teachers, list)
+
+
+@pytest.mark.slow
+def test_dwo_under_torchrun(dataset, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    conf = tmp_path / "dwo.json"
+    conf.write_text(json.dumps({"data": str(dataset), "scheme": "dwo", "epochs": 2,
+                                "batch_size": 8, "threads": 1, "seed": 3, "dwo_org": 0.5}))
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+           "--master_port", str(29900 + os.getpid() % 90), "-m", "gazesdk", "train",
+           "--config", str(conf), "--out", str(out), "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert rows[0]["train_adversarial_fraction"] == pytest.approx(0.5)
+    assert json.loads((out / "eval_test.json").read_text())["msd_sequences"] == 1
