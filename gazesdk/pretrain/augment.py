@@ -1,0 +1,108 @@
+"""Augmentations that keep the gaze label true, for the views of self-supervised pre-training
+(and optionally for supervised training).
+
+Gaze lives in small details (iris position in the eye patches), so only changes that do not
+move it relative to the eye are allowed: photometric changes (brightness, contrast,
+saturation, gamma), sensor noise, and small crops (at most a few pixels of shift and 15% of
+zoom). No large rotations. A horizontal flip is allowed only as a mirror of the whole sample:
+the face patch and both eye patches are flipped, left and right eyes swap places, the face grid
+is mirrored and the gaze x is negated (the camera-centred frame is mirrored about x = 0).
+
+All three patches of one sample get the same photometric change (one scene, one light); the
+crop is drawn per patch (the detector jitters per box). Inputs are (N, 3, S, S) in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+PATCHES = ("face", "left_eye", "right_eye")
+_LUMA = torch.tensor([0.299, 0.587, 0.114])
+
+
+def _uniform(n: int, lo: float, hi: float, g: torch.Generator | None) -> torch.Tensor:
+    return lo + (hi - lo) * torch.rand(n, generator=g)
+
+
+def mirror(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The mirror image of every sample, with the labels that stay true for it."""
+    out = dict(batch)
+    out["face"] = batch["face"].flip(-1)
+    out["left_eye"], out["right_eye"] = batch["right_eye"].flip(-1), batch["left_eye"].flip(-1)
+    if "face_grid" in batch:
+        out["face_grid"] = batch["face_grid"].flip(-1)
+    if "gaze" in batch:
+        out["gaze"] = batch["gaze"] * torch.tensor([-1.0, 1.0], dtype=batch["gaze"].dtype,
+                                                   device=batch["gaze"].device)
+    return out
+
+
+@dataclass(frozen=True)
+class GazeSafeAugment:
+    """Random gaze-preserving view of a batch (see the module docstring)."""
+
+    brightness: float = 0.3        # multiply by U(1 - b, 1 + b)
+    contrast: float = 0.3
+    saturation: float = 0.3
+    gamma: float = 0.2             # x ** U(1 - g, 1 + g)
+    noise: float = 0.03            # Gaussian sigma ~ U(0, noise)
+    max_zoom: float = 0.15         # crop side in [1 - z, 1] of the patch
+    max_shift_px: float = 3.0
+    mirror_p: float = 0.0          # probability of a mirrored sample
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.max_zoom < 0.5 and 0 <= self.max_shift_px <= 8
+                and 0 <= self.mirror_p <= 1 and min(self.brightness, self.contrast,
+                                                      self.saturation, self.gamma,
+                                                      self.noise) >= 0):
+            raise ValueError("augmentation strengths out of range: zoom < 0.5, shift <= 8 px, "
+                             "probabilities in [0, 1], the rest >= 0")
+
+    def __call__(self, batch: dict[str, torch.Tensor], *,
+                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        g = generator
+        n = len(batch["face"])
+        out = dict(batch)
+        if self.mirror_p > 0:
+            flip = torch.rand(n, generator=g) < self.mirror_p
+            if flip.any():
+                mirrored = mirror(batch)
+                for k, v in mirrored.items():
+                    sel = flip.to(v.device).reshape(n, *([1] * (v.ndim - 1)))
+                    out[k] = torch.where(sel, v, batch[k])
+        b = _uniform(n, 1 - self.brightness, 1 + self.brightness, g)
+        c = _uniform(n, 1 - self.contrast, 1 + self.contrast, g)
+        s = _uniform(n, 1 - self.saturation, 1 + self.saturation, g)
+        gam = _uniform(n, 1 - self.gamma, 1 + self.gamma, g)
+        for k in PATCHES:
+            x = out[k]
+            shape = (n, 1, 1, 1)
+            dev = x.device
+            x = x * b.to(dev).reshape(shape)
+            grey = (x * _LUMA.to(dev).reshape(1, 3, 1, 1)).sum(1, keepdim=True)
+            x = grey + (x - grey) * s.to(dev).reshape(shape)
+            mean = grey.mean(dim=(2, 3), keepdim=True)
+            x = mean + (x - mean) * c.to(dev).reshape(shape)
+            x = x.clamp(0, 1) ** gam.to(dev).reshape(shape)
+            x = self._crop(x, g)
+            sigma = _uniform(n, 0, self.noise, g).to(dev).reshape(shape)
+            x = x + sigma * torch.randn(x.shape, generator=g).to(dev)
+            out[k] = x.clamp(0, 1)
+        return out
+
+    def _crop(self, x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
+        if self.max_zoom == 0 and self.max_shift_px == 0:
+            return x
+        n, _, size, _ = x.shape
+        scale = _uniform(n, 1 - self.max_zoom, 1.0, g)
+        shift = (torch.rand(n, 2, generator=g) * 2 - 1) * self.max_shift_px * 2 / size
+        theta = torch.zeros(n, 2, 3)
+        theta[:, 0, 0] = scale
+        theta[:, 1, 1] = scale
+        theta[:, :, 2] = shift
+        grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border",
+                             align_corners=False)

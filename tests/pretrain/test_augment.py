@@ -1,0 +1,83 @@
+"""Gaze-safe augmentations: the mirror swaps the eyes and negates x; photometric changes keep
+the iris where it was; crops stay small; bad settings are refused."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gazesdk.pretrain.augment import GazeSafeAugment, mirror
+
+
+def sample(n: int = 4) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {"face": torch.rand(n, 3, 64, 64, generator=g),
+            "left_eye": torch.rand(n, 3, 64, 64, generator=g),
+            "right_eye": torch.rand(n, 3, 64, 64, generator=g),
+            "face_grid": (torch.rand(n, 25, 25, generator=g) > 0.5).float(),
+            "gaze": torch.rand(n, 2, generator=g) * 10 + 0.5}          # x never 0
+
+
+def test_mirror_swaps_eyes_negates_x_and_is_an_involution():
+    b = sample()
+    m = mirror(b)
+    assert torch.equal(m["left_eye"], b["right_eye"].flip(-1))
+    assert torch.equal(m["right_eye"], b["left_eye"].flip(-1))
+    assert torch.equal(m["face"][..., 0], b["face"][..., -1])
+    assert torch.equal(m["face_grid"][:, 3, 0], b["face_grid"][:, 3, -1])
+    assert torch.equal(m["gaze"], b["gaze"] * torch.tensor([-1.0, 1.0]))
+    back = mirror(m)
+    assert all(torch.equal(back[k], b[k]) for k in b)
+
+
+def iris_column(eye: torch.Tensor) -> torch.Tensor:
+    """Column of the dark pixels' centre of mass, per sample (darker than mid-range)."""
+    grey = eye.mean(1)
+    lo, hi = grey.amin(dim=(1, 2), keepdim=True), grey.amax(dim=(1, 2), keepdim=True)
+    dark = (grey < (lo + hi) / 2).float()
+    cols = torch.arange(eye.shape[-1], dtype=torch.float32)
+    return (dark.sum(1) * cols).sum(-1) / dark.sum((1, 2)).clamp_min(1)
+
+
+def test_the_iris_stays_put():
+    n = 32
+    eye = torch.full((n, 3, 64, 64), 0.8)
+    centre = torch.randint(20, 44, (n,))
+    for i, c in enumerate(centre.tolist()):
+        eye[i, :, 26:38, c - 6:c + 6] = 0.05               # a dark iris at column c
+    b = {"face": eye.clone(), "left_eye": eye.clone(), "right_eye": eye.clone(),
+         "face_grid": torch.zeros(n, 25, 25), "gaze": torch.zeros(n, 2)}
+    out = GazeSafeAugment(noise=0.0)(b, generator=torch.Generator().manual_seed(1))
+    moved = (iris_column(out["left_eye"]) - (centre.float() - 0.5)).abs()
+    # At most the shift (3 px) plus the zoom (15% of at most 12 px from the centre): ~5 px.
+    assert moved.max() < 6.0
+    assert torch.equal(out["gaze"], b["gaze"]) and torch.equal(out["face_grid"], b["face_grid"])
+    assert out["left_eye"].min() >= 0 and out["left_eye"].max() <= 1
+    assert not torch.equal(out["left_eye"], b["left_eye"])           # it did change
+
+
+def test_mirror_probability_and_same_light_for_all_patches():
+    b = sample(64)
+    b["left_eye"] = b["face"].clone()
+    b["right_eye"] = b["face"].clone()
+    aug = GazeSafeAugment(noise=0.0, max_zoom=0.0, max_shift_px=0.0, mirror_p=0.5)
+    out = aug(b, generator=torch.Generator().manual_seed(3))
+    flipped = out["gaze"][:, 0] == -b["gaze"][:, 0]
+    # One photometric change per sample: identical patches stay identical (both eyes, and the
+    # face, which is mirrored exactly when the eyes are).
+    assert torch.allclose(out["left_eye"], out["right_eye"])
+    assert torch.allclose(out["face"], out["left_eye"])
+    unchanged_light = aug.__class__(brightness=0, contrast=0, saturation=0, gamma=0, noise=0,
+                                    max_zoom=0, max_shift_px=0, mirror_p=0.5)
+    plain = unchanged_light(b, generator=torch.Generator().manual_seed(3))
+    for i in range(64):
+        expect = b["face"][i].flip(-1) if plain["gaze"][i, 0] < 0 else b["face"][i]
+        assert torch.allclose(plain["face"][i], expect, atol=1e-6)
+    assert 0.2 < float(flipped.float().mean()) < 0.8
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="out of range"):
+        GazeSafeAugment(max_zoom=0.8)
+    with pytest.raises(ValueError, match="out of range"):
+        GazeSafeAugment(mirror_p=1.5)
