@@ -75,7 +75,9 @@ def reinit_filters(layer: PrunableLayer, indices: torch.Tensor, *, method: str =
             lo, hi = float(norms.min()), float(norms.max())
             s = lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
             new = new * s[:, None].to(new.dtype)
-    conv.weight[indices] = new.reshape(n, *shape).to(conv.weight.dtype)
+    conv.weight[indices.to(conv.weight.device)] = new.reshape(n, *shape).to(
+        conv.weight.device, conv.weight.dtype)
+    indices = indices.to(conv.weight.device)
     if conv.bias is not None:
         conv.bias[indices] = 0.0
     if bn.affine:

@@ -38,7 +38,7 @@ class PrunableLayer:
 
     name: str
     conv: nn.Conv2d
-    bn: nn.BatchNorm2d
+    bn: nn.modules.batchnorm._BatchNorm     # BatchNorm2d, or SyncBatchNorm under DDP on CUDA
 
 
 def prunable_layers(model: nn.Module) -> list[PrunableLayer]:
@@ -49,7 +49,8 @@ def prunable_layers(model: nn.Module) -> list[PrunableLayer]:
         children = list(parent.named_children())
         for (name, mod), (_, nxt) in zip(children, children[1:], strict=False):
             if (isinstance(mod, nn.Conv2d) and mod.groups == 1
-                    and isinstance(nxt, nn.BatchNorm2d) and nxt.num_features == mod.out_channels):
+                    and isinstance(nxt, nn.modules.batchnorm._BatchNorm)
+                    and nxt.num_features == mod.out_channels):
                 full = f"{parent_name}.{name}" if parent_name else name
                 layers.append(PrunableLayer(full, mod, nxt))
     return layers

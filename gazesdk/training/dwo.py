@@ -10,12 +10,15 @@ the base scheme: plain ordinal (``dwo``) or TAT's Eq. 9 (``tat_dwo``).
 
 The attack runs on the bare network (not the DDP wrapper, so no gradient synchronisation is
 started), in the network's current mode, with BatchNorm running statistics restored afterwards:
-the attack's forward passes leave no trace in the model. Which samples are attacked comes from
-a generator seeded by (seed, epoch, step, rank), so a resumed run repeats it.
+the attack's forward passes leave no trace in the model. Which samples are attacked is drawn
+over the global batch from a generator seeded by (seed, epoch, step): a resumed run repeats it,
+and under torchrun the processes together attack the same share as one process would (each
+attacks the chosen rows of its own slice), with Org.% rounded half up on the global batch.
 """
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import torch
@@ -56,12 +59,19 @@ class DwOTask:
 
     def __init__(self, base: Task, *, bins: OrdinalBins, center_bins: int = 8, steps: int = 1,
                  org: float = 0.9, eps: float = 3.0, gamma: float = 1.0, seed: int = 0,
-                 rank: int = 0) -> None:
+                 rank: int = 0, world: int = 1) -> None:
         if center_bins < 0 or center_bins % 2:
             raise ConfigError(f"center_bins must be 0 (all bins) or an even number of bins, "
                               f"got {center_bins}")
-        if steps < 1 or not 0.0 <= org <= 1.0 or eps < 0 or gamma <= 0:
-            raise ConfigError("DwO needs steps >= 1, 0 <= org <= 1, eps >= 0 and gamma > 0")
+        if steps < 1:
+            raise ConfigError(f"DwO needs at least one PGD step, got {steps}")
+        if not 0.0 <= org <= 1.0:
+            raise ConfigError(f"org (the fraction of original samples) must be in [0, 1], "
+                              f"got {org}")
+        if eps < 0 or gamma <= 0:
+            raise ConfigError(f"DwO needs eps >= 0 and gamma > 0, got {eps} and {gamma}")
+        if not 0 <= rank < world:
+            raise ConfigError(f"rank {rank} is not in a world of {world} processes")
         self.base = base
         self.bins = bins
         self.half_width = center_bins // 2
@@ -71,7 +81,8 @@ class DwOTask:
         self.gamma = pixel_scale(gamma)
         self.seed = seed
         self.rank = rank
-        self._rng = _generator(seed, 7, rank)
+        self.world = world
+        self._rng = _generator(seed, 7)
 
     @staticmethod
     def base_options(config) -> dict:  # noqa: ANN001 - a TrainConfig
@@ -89,7 +100,7 @@ class DwOTask:
         return getattr(self.base, "log", [])
 
     def begin_step(self, epoch: int, step: int) -> None:
-        self._rng = _generator(self.seed, 7, 1 + epoch, step, self.rank)
+        self._rng = _generator(self.seed, 7, 1 + epoch, step)
         if hasattr(self.base, "begin_step"):
             self.base.begin_step(epoch, step)
 
@@ -107,10 +118,13 @@ class DwOTask:
                     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """The batch with 1 - org of its samples replaced by PGD samples; also their rows."""
         n = len(batch["gaze"])
-        n_adv = int(round((1.0 - self.org) * n))
-        if n_adv == 0:
-            return batch, torch.zeros(0, dtype=torch.long)
-        rows = torch.randperm(n, generator=self._rng)[:n_adv].sort().values
+        n_global = n * self.world            # the loop gives every process an equal share
+        n_adv = math.floor((1.0 - self.org) * n_global + 0.5)
+        chosen = torch.randperm(n_global, generator=self._rng)[:n_adv]
+        # Global row j of the batch is row j // world of process j % world (the loop's split).
+        rows = (chosen[chosen % self.world == self.rank] // self.world).sort().values
+        if not len(rows):
+            return batch, rows
         device = batch["gaze"].device
         idx = rows.to(device)
         net = getattr(model, "module", model)
@@ -149,9 +163,10 @@ class SupervisedDwO(DwOTask):
     """DwO on the plain ordinal objective."""
 
     def __init__(self, *, head: str = "ordinal", bins: OrdinalBins | None = None,
-                 rank: int = 0, **dwo: object) -> None:
+                 rank: int = 0, world: int = 1, **dwo: object) -> None:
         bins = _check_ordinal(head, bins)
-        super().__init__(SupervisedTask(head=head, bins=bins), bins=bins, rank=rank, **dwo)
+        super().__init__(SupervisedTask(head=head, bins=bins), bins=bins, rank=rank,
+                         world=world, **dwo)
 
     @classmethod
     def config_options(cls, config) -> dict:  # noqa: ANN001 - a TrainConfig
@@ -163,10 +178,10 @@ class TATDwO(DwOTask):
     """DwO together with TAT: adversarial samples inside TAT's Eq. 9 objective."""
 
     def __init__(self, *, head: str = "ordinal", bins: OrdinalBins | None = None,
-                 rank: int = 0, tat: dict | None = None, **dwo: object) -> None:
+                 rank: int = 0, world: int = 1, tat: dict | None = None, **dwo: object) -> None:
         bins = _check_ordinal(head, bins)
         super().__init__(TATTask(head=head, bins=bins, rank=rank, **(tat or {})), bins=bins,
-                         rank=rank, **dwo)
+                         rank=rank, world=world, **dwo)
 
     @classmethod
     def config_options(cls, config) -> dict:  # noqa: ANN001 - a TrainConfig

@@ -228,7 +228,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     torch.manual_seed(config.seed)
     model = build_model(config).to(device)
     bins = bins_of(config)
-    task = task_from_config(config, bins, rank=d.rank)
+    task = task_from_config(config, bins, rank=d.rank, world=d.world)
     if getattr(task, "needs_validation", False) and not len(val_idx):
         raise DataFormatError(f"the {config.scheme} scheme needs validation rows (it picks "
                               f"teachers by validation error), and split "

@@ -56,7 +56,7 @@ def create_task(scheme: str, **kwargs: object) -> Task:
     return _SCHEMES[scheme](**kwargs)
 
 
-def task_from_config(config, bins, *, rank: int = 0) -> Task:  # noqa: ANN001 - TrainConfig
+def task_from_config(config, bins, *, rank: int = 0, world: int = 1) -> Task:  # noqa: ANN001
     """The task of ``config.scheme``, with the scheme's own settings taken from the run's
     config (a scheme's factory may define ``config_options(config) -> kwargs``)."""
     _load_schemes()
@@ -65,6 +65,9 @@ def task_from_config(config, bins, *, rank: int = 0) -> Task:  # noqa: ANN001 - 
                           f"{sorted(_SCHEMES)}")
     factory = _SCHEMES[config.scheme]
     extra = dict(factory.config_options(config)) if hasattr(factory, "config_options") else {}
-    if "rank" in inspect.signature(factory).parameters:
+    params = inspect.signature(factory).parameters
+    if "rank" in params:
         extra["rank"] = rank
+    if "world" in params:
+        extra["world"] = world
     return factory(head=config.head, bins=bins, **extra)

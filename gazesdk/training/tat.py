@@ -20,7 +20,9 @@ one forward pass (BatchNorm sees both); each mini-generation gets its own one-cy
 rate schedule (the ``generations`` schedule of the loop) so re-born filters train at a useful
 rate; in the first mini-generation, with no teacher yet, the loss is the first two terms.
 Every random draw (mixup partners and weights, the teacher, the re-born filters) comes from a
-generator seeded by (seed, epoch, step[, rank]), so a resumed run repeats them exactly.
+generator seeded by (seed, epoch, step), so a resumed run repeats them exactly; under torchrun
+every process draws the same teacher and re-births the same filters, and mixes its own share of
+the batch.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from torch import nn
 
 from gazesdk.errors import ConfigError
 from gazesdk.losses.ordinal import OrdinalBins, ordinal_decode, ordinal_encode, ordinal_loss
+from gazesdk.training.aoi import METHODS as REINITS
 from gazesdk.training.aoi import reinit_filters
 from gazesdk.training.csp import prunable_layers, select_filters
 from gazesdk.training.mixup import mixup
@@ -79,15 +82,21 @@ def _generator(*key: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+MOMENTUM_STATE = ("exp_avg", "momentum_buffer")     # Adam(W)'s first moment, SGD's momentum
+
+
 @torch.no_grad()
 def forget_optimizer_rows(optimizer: torch.optim.Optimizer, param: torch.Tensor,
                           indices: torch.Tensor) -> None:
-    """Zero the optimiser's per-weight state (Adam moments, SGD momentum) of rows ``indices``
-    of ``param``: a re-born filter starts without its predecessor's history."""
+    """Zero the momentum (Adam's first moment, SGD's momentum buffer) of rows ``indices`` of
+    ``param``: a re-born filter does not keep moving in its predecessor's direction. Adam's
+    second moment is kept: zeroing it while the shared step count keeps its bias correction
+    near 1 would make the re-born rows' first updates several times the learning rate."""
     state = optimizer.state.get(param)
     if not state:
         return
-    for value in state.values():
+    for name in MOMENTUM_STATE:
+        value = state.get(name)
         if isinstance(value, torch.Tensor) and value.shape == param.shape:
             value[indices.to(value.device)] = 0
 
@@ -108,6 +117,10 @@ class TATTask:
             raise ConfigError("TAT distils ordinal outputs: it needs the ordinal head and bins")
         if pruning not in PRUNINGS:
             raise ConfigError(f"unknown pruning {pruning!r}; expected one of {PRUNINGS}")
+        if reinit not in REINITS:
+            raise ConfigError(f"unknown re-initialisation {reinit!r}; expected one of {REINITS}")
+        if not 0.0 <= prune_fraction <= 1.0 or not 0.0 < max_layer_fraction <= 1.0:
+            raise ConfigError("prune_fraction must be in [0, 1] and max_layer_fraction in (0, 1]")
         if min(l_hard, l_mix, l_teacher) < 0 or l_hard + l_mix <= 0:
             raise ConfigError("the Eq. 9 weights must be >= 0 with l_hard + l_mix > 0")
         self.bins = bins
@@ -123,6 +136,8 @@ class TATTask:
         self.log: list[dict] = []
         self._choices: Counter[int] = Counter()
         self._rng = _generator(seed, rank)
+        self._teacher_rng = _generator(seed)
+        self._checked = False
 
     @classmethod
     def config_options(cls, config) -> dict:  # noqa: ANN001 - a TrainConfig
@@ -136,10 +151,16 @@ class TATTask:
                 "l_teacher": config.tat_l_teacher, "seed": config.seed}
 
     def begin_step(self, epoch: int, step: int) -> None:
-        self._rng = _generator(self.seed, 1 + epoch, step, self.rank)
+        self._rng = _generator(self.seed, 1 + epoch, step, self.rank)     # mixup: per process
+        self._teacher_rng = _generator(self.seed, 1 + epoch, step)       # one teacher per step
 
     def __call__(self, model: nn.Module, batch: dict[str, torch.Tensor]
                  ) -> dict[str, torch.Tensor]:
+        if not self._checked:       # fail on the first step, not after a whole generation
+            if self.pruning != "none" and not prunable_layers(getattr(model, "module", model)):
+                raise ConfigError("TAT prunes convolutions followed by BatchNorm, and this model "
+                                  "has none; use tat_pruning none or another model")
+            self._checked = True
         gaze = batch["gaze"]
         n = len(gaze)
         inputs = model_inputs(batch)
@@ -153,7 +174,7 @@ class TATTask:
         total = self.weights["hard"] * loss_hard + self.weights["mix"] * loss_mix
         named = {"hard": loss_hard.detach(), "mix": loss_mix.detach()}
         if self.pool.eligible():
-            chosen = self.pool.choose(self._rng)
+            chosen = self.pool.choose(self._teacher_rng)
             self._choices.update(chosen)
             soft = self.pool.soft_targets(inputs, chosen=chosen)
             loss_teacher = ordinal_loss(hard_out, soft)                            # Eq. 4

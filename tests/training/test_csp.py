@@ -64,6 +64,9 @@ def test_prunable_layers_of_the_real_backbones():
     chosen = select_filters(create_model("casia"), fraction=0.2)
     total = sum(p.conv.out_channels for p in prunable_layers(create_model("casia")))
     assert sum(len(v) for v in chosen.values()) == round(0.2 * total)
+    # Under DDP on CUDA the loop converts BatchNorm to SyncBatchNorm: still prunable.
+    synced = torch.nn.SyncBatchNorm.convert_sync_batchnorm(create_model("casia"))
+    assert [p.name for p in prunable_layers(synced)] == names
 
 
 def test_misuse():

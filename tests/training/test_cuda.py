@@ -3,6 +3,8 @@ CUDA as on CPU, and a short bf16-autocast training run works end to end."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -32,3 +34,16 @@ def test_cuda_training_run(tmp_path):
     result = train(TrainConfig(data=str(data), epochs=2, batch_size=16, device="cuda"),
                    tmp_path / "run", progress=False)
     assert result["count"] > 0 and result["error_cm"] < 20
+
+
+def test_cuda_tat_run_rebirths_on_the_gpu(tmp_path):
+    """TAT's re-birth writes into CUDA weights (AOI builds them on the CPU first)."""
+    data = tmp_path / "sim"
+    GazeSim(SimConfig(subjects=6, frames_per_subject=24, sessions_per_subject=1,
+                      split_fractions=(0.67, 0.17, 0.16), seed=1)).write_arrays(data)
+    cfg = TrainConfig.from_dict({"data": str(data), "scheme": "tat_dwo", "tat_generations": 2,
+                                 "tat_generation_epochs": 1, "batch_size": 16,
+                                 "device": "cuda"})
+    result = train(cfg, tmp_path / "run", progress=False)
+    log = json.loads((tmp_path / "run" / "generations.json").read_text())
+    assert log[0]["reborn"] > 0 and result["count"] > 0

@@ -61,6 +61,26 @@ def test_org_fraction_and_untouched_rows(org, expected):
     assert torch.equal(task.adversarial(model, b)[1], rows)
 
 
+@pytest.mark.parametrize("org,n_adv", [(0.9, 1), (0.5, 4), (0.75, 2), (0.95, 0)])
+def test_processes_together_attack_what_one_process_would(org, n_adv):
+    """Global batch of 8 split as the loop splits it (rank r takes rows r, r + 2, ...): the
+    union of the two processes' attacked rows is the single process's, rounded half up."""
+    torch.manual_seed(0)
+    model = create_model("compact", bins=BINS).eval()
+    b = batch(8)
+    single = SupervisedDwO(bins=BINS, org=org, seed=5)
+    single.begin_step(2, 3)
+    _, rows = single.adversarial(model, b)
+    assert len(rows) == n_adv
+    union = []
+    for rank in (0, 1):
+        part = {k: v[rank::2] for k, v in b.items()}
+        task = SupervisedDwO(bins=BINS, org=org, seed=5, rank=rank, world=2)
+        task.begin_step(2, 3)
+        union += [2 * int(r) + rank for r in task.adversarial(model, part)[1]]
+    assert sorted(union) == rows.tolist()
+
+
 def test_adversarial_samples_raise_the_center_bin_loss():
     torch.manual_seed(0)
     model = create_model("compact", bins=BINS).eval()
@@ -95,10 +115,14 @@ def test_misuse():
         SupervisedDwO(head="l2", bins=BINS)
     with pytest.raises(ConfigError, match="even number"):
         SupervisedDwO(bins=BINS, center_bins=7)
-    with pytest.raises(ConfigError, match="steps >= 1"):
+    with pytest.raises(ConfigError, match="at least one PGD step"):
         SupervisedDwO(bins=BINS, steps=0)
-    with pytest.raises(ConfigError, match="steps >= 1"):
+    with pytest.raises(ConfigError, match="fraction of original samples"):
         SupervisedDwO(bins=BINS, org=1.5)
+    with pytest.raises(ConfigError, match="gamma > 0"):
+        SupervisedDwO(bins=BINS, gamma=0.0)
+    with pytest.raises(ConfigError, match="world"):
+        SupervisedDwO(bins=BINS, rank=2, world=2)
     for values, message in [({"dwo_center_bins": 5}, "even number"),
                             ({"dwo_org": -0.1}, "dwo_org"), ({"dwo_steps": 0}, "dwo_steps"),
                             ({"dwo_gamma": 0.0}, "dwo_gamma"), ({"head": "l2"}, "ordinal")]:

@@ -67,16 +67,23 @@ def test_loss_is_eq9_term_by_term():
     # Generation 0: no teacher yet -> l_hard * hard + l_mix * mix.
     task.begin_step(0, 3)
     got = task(model, b)
-    task.begin_step(0, 3)                      # the same draws, by the seeded generator
-    mixed = mixup(b, generator=task._rng)
+    task.begin_step(0, 3)                      # the same draws (weights a, partners j) ...
+    drawn = mixup(b, generator=task._rng)
+    a, j = drawn.weight, drawn.partner
+    assert sorted(j.tolist()) == list(range(6)) and 0 < float(a.min()) < float(a.max()) < 1
+
+    def mix_inputs(a: torch.Tensor, j: torch.Tensor) -> list[torch.Tensor]:
+        # ... but the mixing itself (Eq. 8) written out here
+        return [x * a.reshape(-1, *[1] * (x.ndim - 1))
+                + x[j] * (1 - a).reshape(-1, *[1] * (x.ndim - 1)) for x in inputs]
+
     with torch.no_grad():
         out = model(*inputs)
-        out_mix = model(*(mixed.batch[k] for k in ("face", "left_eye", "right_eye",
-                                                   "face_grid")))
+        out_mix = model(*mix_inputs(a, j))
     hard = bce_sum(out, ordinal_encode(b["gaze"], BINS))
-    a = mixed.weight[:, None, None].double()
     y = ordinal_encode(b["gaze"], BINS).double()
-    mix = bce_sum(out_mix, a * y + (1 - a) * y[mixed.partner])
+    aa = a[:, None, None].double()
+    mix = bce_sum(out_mix, aa * y + (1 - aa) * y[j])
     assert "teacher" not in got
     assert float(got["loss"].detach()) == pytest.approx(float(0.2 * hard + 0.4 * mix), rel=1e-4)
 
@@ -88,12 +95,12 @@ def test_loss_is_eq9_term_by_term():
     with torch.no_grad():
         soft = torch.sigmoid(task.pool.teachers[0](*inputs))
     task.begin_step(1, 0)
-    mixed = mixup(b, generator=task._rng)
+    drawn = mixup(b, generator=task._rng)
+    a, j = drawn.weight, drawn.partner
     with torch.no_grad():
-        out_mix = model(*(mixed.batch[k] for k in ("face", "left_eye", "right_eye",
-                                                   "face_grid")))
-    a = mixed.weight[:, None, None].double()
-    mix = bce_sum(out_mix, a * y + (1 - a) * y[mixed.partner])
+        out_mix = model(*mix_inputs(a, j))
+    aa = a[:, None, None].double()
+    mix = bce_sum(out_mix, aa * y + (1 - aa) * y[j])
     expect = 0.2 * hard + 0.4 * mix + 0.6 * bce_sum(out, soft)
     assert float(got["teacher"]) == pytest.approx(float(bce_sum(out, soft)), rel=1e-4)
     assert float(got["loss"].detach()) == pytest.approx(float(expect), rel=1e-4)
@@ -121,6 +128,7 @@ def test_end_of_generation_adds_teacher_prunes_and_resets_optimizer_rows():
     opt.step()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     moments = {p: opt.state[p]["exp_avg"].clone() for p in model.parameters()}
+    second = {p: opt.state[p]["exp_avg_sq"].clone() for p in model.parameters()}
 
     assert task.end_of_epoch(epoch=0, model=model, optimizer=opt, val_error_cm=3.0,
                              train_error_cm=2.0) == {"generation": 0}   # mid-generation
@@ -141,6 +149,8 @@ def test_end_of_generation_adds_teacher_prunes_and_resets_optimizer_rows():
         m = opt.state[layer.conv.weight]["exp_avg"]
         assert torch.all(m[changed] == 0)                                  # forgotten
         assert torch.equal(m[~changed], moments[layer.conv.weight][~changed])
+        assert torch.equal(opt.state[layer.conv.weight]["exp_avg_sq"],
+                           second[layer.conv.weight])                     # kept
     # The teacher is the model *before* the re-birth.
     t = task.pool.teachers[0].state_dict()
     assert all(torch.equal(t[k], before[k]) for k in before)
@@ -168,14 +178,34 @@ def test_pruning_none_changes_no_weight():
 
 def test_forget_optimizer_rows_sgd_and_adam():
     p = torch.nn.Parameter(torch.ones(4, 3))
-    for opt in (torch.optim.SGD([p], lr=0.1, momentum=0.9), torch.optim.Adam([p])):
+    for opt, name in ((torch.optim.SGD([p], lr=0.1, momentum=0.9), "momentum_buffer"),
+                      (torch.optim.AdamW([p]), "exp_avg")):
         p.grad = torch.arange(1.0, 13.0).reshape(4, 3)
         opt.step()
+        second = opt.state[p].get("exp_avg_sq")
+        second = second.clone() if second is not None else None
         forget_optimizer_rows(opt, p, torch.tensor([1, 3]))
-        moments = [v for v in opt.state[p].values() if v.shape == p.shape]
-        assert moments
-        for v in moments:
-            assert torch.all(v[[1, 3]] == 0) and torch.all(v[[0, 2]] != 0)
+        m = opt.state[p][name]
+        assert torch.all(m[[1, 3]] == 0) and torch.all(m[[0, 2]] != 0)
+        if second is not None:                  # Adam's second moment is kept
+            assert torch.equal(opt.state[p]["exp_avg_sq"], second)
+
+
+def test_reborn_rows_do_not_take_oversized_adam_steps():
+    """After the reset, a re-born row's first AdamW update stays near lr (not ~3x lr, as when
+    both moments are zeroed while the bias correction is ~1)."""
+    torch.manual_seed(0)
+    p = torch.nn.Parameter(torch.randn(6, 4))
+    opt = torch.optim.AdamW([p], lr=1e-2, weight_decay=0.0)
+    for _ in range(200):
+        p.grad = torch.randn(6, 4)
+        opt.step()
+    forget_optimizer_rows(opt, p, torch.tensor([0, 1]))
+    before = p.detach().clone()
+    p.grad = torch.randn(6, 4)
+    opt.step()
+    step = (p.detach() - before).abs()
+    assert step[:2].max() <= 1.2e-2
 
 
 def test_task_misuse():
@@ -187,6 +217,21 @@ def test_task_misuse():
         TATTask(bins=BINS, teacher="oldest")
     with pytest.raises(ConfigError, match="Eq. 9"):
         TATTask(bins=BINS, l_hard=0.0, l_mix=0.0)
+    with pytest.raises(ConfigError, match="re-initialisation"):
+        TATTask(bins=BINS, reinit="zeros")
+    with pytest.raises(ConfigError, match="prune_fraction"):
+        TATTask(bins=BINS, prune_fraction=2.0)
+    # A model without Conv -> BatchNorm fails on the first step, not a generation later.
+
+    class NoBN(torch.nn.Module):
+        def forward(self, *x: torch.Tensor) -> torch.Tensor:
+            return torch.zeros(len(x[0]), 2, BINS.bins, requires_grad=True)
+
+    task = TATTask(bins=BINS)
+    task.begin_step(0, 0)
+    with pytest.raises(ConfigError, match="has none"):
+        task(NoBN(), batch())
+    TATTask(bins=BINS, pruning="none")(NoBN(), batch())             # fine without pruning
 
 
 def test_one_cycle_factor_matches_torch_and_generations_restart():
@@ -345,8 +390,10 @@ def test_tat_under_torchrun(dataset, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     a = json.loads((single / "generations.json").read_text())
     b = json.loads((ddp / "generations.json").read_text())
-    assert [g["reborn"] for g in a] == [g["reborn"] for g in b]       # same budget, same ranks
-    assert sum(b[1]["teacher_choices"].values()) > 0
+    steps = 6 * 24 // 8                         # global batches per epoch, as single-process
+    assert sum(b[1]["teacher_choices"].values()) == steps             # one teacher per step
+    assert a[1]["teacher_choices"] == b[1]["teacher_choices"]        # the same draws
+    assert sum(a[0]["pruned"].values()) == sum(b[0]["pruned"].values())
     for x, y in zip(a, b, strict=True):
         assert abs(x["val_error_cm"] - y["val_error_cm"]) < 0.3 * x["val_error_cm"]
     assert (ddp / "model.safetensors").exists()
