@@ -3,12 +3,12 @@ Practical Gaze Estimation on Smart Phone") with interchangeable backbones and he
 
 >>> from gazesdk.models import create_model, list_models
 >>> list_models()
-['casia', 'compact']
+['casia', 'compact', 'dilated']
 >>> model = create_model("compact", head="ordinal", face_grid=True)
 """
 
 # Importing the backbone modules registers them.
-from gazesdk.models import casia, compact  # noqa: F401
+from gazesdk.models import casia, compact, dilated  # noqa: F401
 from gazesdk.models.complexity import count_macs, count_params
 from gazesdk.models.gaze_model import GazeModel
 from gazesdk.models.heads import HEADS, L2Head, OrdinalHead

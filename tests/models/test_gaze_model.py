@@ -23,7 +23,7 @@ def casia():
     return create_model("casia").eval()
 
 
-@pytest.mark.parametrize("name", ["casia", "compact"])
+@pytest.mark.parametrize("name", ["casia", "compact", "dilated"])
 @pytest.mark.parametrize("face_grid", [True, False])
 @pytest.mark.parametrize("head", ["ordinal", "l2"])
 def test_output_shapes(name, head, face_grid):
@@ -126,7 +126,7 @@ def test_gradients_from_both_eyes_accumulate_into_the_shared_weights():
     torch.testing.assert_close(conv.weight.grad, parts[0] + parts[1], rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["casia", "compact"])
+@pytest.mark.parametrize("name", ["casia", "compact", "dilated"])
 def test_swapping_the_eyes_changes_the_output(name):
     # The eye features are concatenated in a fixed order (not pooled), so left and right differ.
     torch.manual_seed(0)

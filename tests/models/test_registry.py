@@ -21,7 +21,7 @@ def inputs(n: int = 2, seed: int = 0) -> tuple[torch.Tensor, ...]:
 
 
 def test_list_models():
-    assert list_models() == ["casia", "compact"]
+    assert list_models() == ["casia", "compact", "dilated"]
 
 
 def test_unknown_model_and_head_are_config_errors_listing_the_known_ones():
