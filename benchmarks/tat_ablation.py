@@ -39,6 +39,8 @@ VARIANTS: dict[str, dict[str, object]] = {
     "pruning_none": {"scheme": "tat", "tat_pruning": "none"},
     "reinit_orthogonal": {"scheme": "tat", "tat_reinit": "orthogonal"},
     "reinit_uniform": {"scheme": "tat", "tat_reinit": "uniform"},
+    "no_mixup": {"scheme": "tat", "tat_l_mix": 0.0},
+    "mixup_only": {"scheme": "tat", "tat_pruning": "none", "tat_l_teacher": 0.0},
 }
 CORE = ("baseline", "tat")
 NOTES = {
@@ -53,6 +55,8 @@ NOTES = {
     "pruning_none": "no pruning: teachers and mixup only (Table 3)",
     "reinit_orthogonal": "orthogonal re-init without BN-aligned norms (Table 4)",
     "reinit_uniform": "PyTorch's default uniform re-init (Table 4)",
+    "no_mixup": "TAT without the mixup term (l_mix = 0)",
+    "mixup_only": "hard + mixup loss with TAT's cycles; no teachers, no pruning",
 }
 
 
