@@ -51,7 +51,7 @@ NOTES = {
     "teacher_last": "teacher = last generation (Table 2)",
     "teacher_best": "teacher = best generation on validation (Table 2)",
     "teacher_mean": "teacher = mean of all eligible generations (Table 2)",
-    "pruning_repr": "RePr-style |cos| ranking, no per-layer cap (Table 3)",
+    "pruning_repr": "RePr-style absolute-cosine ranking, no per-layer cap (Table 3)",
     "pruning_none": "no pruning: teachers and mixup only (Table 3)",
     "reinit_orthogonal": "orthogonal re-init without BN-aligned norms (Table 4)",
     "reinit_uniform": "PyTorch's default uniform re-init (Table 4)",
