@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import random_batch
 
 from gazesdk.errors import ConfigError
 from gazesdk.losses.center_bins import center_bin_loss
@@ -23,21 +24,12 @@ from gazesdk.training.task import list_schemes
 BINS = OrdinalBins(bins=41, x_range=(-10.0, 10.0), y_range=(-10.0, 10.0))
 
 
-def batch(n: int = 10) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(1)
-    return {"face": torch.rand(n, 3, 64, 64, generator=g),
-            "left_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "right_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "face_grid": (torch.rand(n, 25, 25, generator=g) > 0.7).float(),
-            "gaze": torch.randn(n, 2, generator=g) * 3}
-
-
 @pytest.mark.parametrize("org,expected", [(0.9, 1), (0.5, 5), (0.0, 10), (1.0, 0)])
 def test_org_fraction_and_untouched_rows(org, expected):
     torch.manual_seed(0)
     model = create_model("compact", bins=BINS).train()
     task = SupervisedDwO(bins=BINS, org=org, center_bins=8, steps=2)
-    b = batch()
+    b = random_batch(10, seed=1, gaze_scale=3.0)
     task.begin_step(0, 0)
     bn_before = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
     adv, rows = task.adversarial(model, b)
@@ -67,7 +59,7 @@ def test_processes_together_attack_what_one_process_would(org, n_adv):
     union of the two processes' attacked rows is the single process's, rounded half up."""
     torch.manual_seed(0)
     model = create_model("compact", bins=BINS).eval()
-    b = batch(8)
+    b = random_batch(8, seed=1, gaze_scale=3.0)
     single = SupervisedDwO(bins=BINS, org=org, seed=5)
     single.begin_step(2, 3)
     _, rows = single.adversarial(model, b)
@@ -85,7 +77,7 @@ def test_adversarial_samples_raise_the_center_bin_loss():
     torch.manual_seed(0)
     model = create_model("compact", bins=BINS).eval()
     task = SupervisedDwO(bins=BINS, org=0.0, center_bins=8, steps=1)
-    b = batch()
+    b = random_batch(10, seed=1, gaze_scale=3.0)
     task.begin_step(0, 0)
     adv, _ = task.adversarial(model, b)
     target = ordinal_encode(b["gaze"], BINS)
@@ -103,7 +95,7 @@ def test_training_step_logs_the_fraction_and_backpropagates():
     model = create_model("compact", bins=BINS)
     task = SupervisedDwO(bins=BINS, org=0.8)
     task.begin_step(0, 0)
-    named = task(model, batch())
+    named = task(model, random_batch(10, seed=1, gaze_scale=3.0))
     assert float(named["metric_adversarial_fraction"]) == pytest.approx(0.2)
     named["loss"].backward()
     assert any(p.grad is not None for p in model.parameters())

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from helpers import assert_same_weights, kill_when
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.sim import GazeSim, SimConfig
-from gazesdk.training.checkpoint import load_checkpoint, load_weights
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.loop import CHECKPOINT, train
 
@@ -57,31 +55,13 @@ def test_killed_mid_epoch_then_resumed_matches_uninterrupted(dataset, tmp_path, 
     train(cfg, whole, progress=False)
 
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(cli(cfg, killed), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    position = None
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            ck = killed / CHECKPOINT
-            if ck.exists():
-                prog = load_checkpoint(ck).progress
-                if prog["epoch"] == 0 and prog["step"] >= 4:      # mid-epoch, not at its end
-                    position = (prog["epoch"], prog["step"])
-                    break
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    position = kill_when(cli(cfg, killed), killed / CHECKPOINT,
+                         lambda p: p["epoch"] == 0 and p["step"] >= 4)   # mid-epoch
     assert position is not None, "the run never wrote a mid-epoch checkpoint"
     assert not (killed / "model.safetensors").exists()        # it really died before the end
 
     train(cfg, killed, resume=True, progress=False)
-    a, _ = load_weights(whole / "model.safetensors")
-    b, _ = load_weights(killed / "model.safetensors")
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    assert_same_weights(whole / "model.safetensors", killed / "model.safetensors")
     assert json.loads((whole / "eval_test.json").read_text()) == \
         json.loads((killed / "eval_test.json").read_text())
 

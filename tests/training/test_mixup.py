@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import torch
+from helpers import random_batch
 
 from gazesdk.losses.ordinal import OrdinalBins, ordinal_encode
 from gazesdk.training.mixup import mixup
 
 
-def batch(n: int = 5) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    return {"face": torch.rand(n, 3, 64, 64, generator=g),
-            "left_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "right_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "face_grid": (torch.rand(n, 25, 25, generator=g) > 0.5).float(),
-            "gaze": torch.rand(n, 2, generator=g) * 10 - 5}
-
-
 def test_every_input_and_the_gaze_are_the_same_convex_combination():
-    b = batch()
+    b = random_batch(5)
     m = mixup(b, generator=torch.Generator().manual_seed(3))
     a, j = m.weight, m.partner
     assert ((a >= 0) & (a <= 1)).all() and sorted(j.tolist()) == list(range(5))
@@ -29,7 +21,7 @@ def test_every_input_and_the_gaze_are_the_same_convex_combination():
 
 
 def test_weight_is_uniform_not_beta():
-    a = torch.cat([mixup(batch(), generator=torch.Generator().manual_seed(s)).weight
+    a = torch.cat([mixup(random_batch(5), generator=torch.Generator().manual_seed(s)).weight
                    for s in range(400)])
     # U(0, 1): mean 1/2, variance 1/12 (Beta(0.2, 0.2), mixup's usual choice, has ~0.18).
     assert abs(a.mean().item() - 0.5) < 0.03 and abs(a.var().item() - 1 / 12) < 0.01
@@ -37,7 +29,7 @@ def test_weight_is_uniform_not_beta():
 
 def test_ordinal_targets_mix_the_label_vectors():
     bins = OrdinalBins(bins=4, x_range=(0.0, 4.0), y_range=(0.0, 4.0))
-    b = {**batch(2), "gaze": torch.tensor([[0.5, 3.5], [3.5, 0.5]])}
+    b = {**random_batch(2), "gaze": torch.tensor([[0.5, 3.5], [3.5, 0.5]])}
     m = mixup(b, generator=torch.Generator().manual_seed(1))
     y = ordinal_encode(b["gaze"], bins)          # x: [0,0,0,0] and [1,1,1,0]
     t = m.ordinal_targets(b["gaze"], bins)

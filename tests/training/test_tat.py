@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import assert_same_weights, kill_when, random_batch
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.losses.ordinal import OrdinalBins, ordinal_encode
 from gazesdk.models import create_model
 from gazesdk.sim import GazeSim, SimConfig
-from gazesdk.training.checkpoint import load_checkpoint, load_weights
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.csp import prunable_layers
 from gazesdk.training.loop import CHECKPOINT, _scheduler, one_cycle_factor, train
@@ -28,15 +26,6 @@ from gazesdk.training.mixup import mixup
 from gazesdk.training.tat import Generations, TATTask, forget_optimizer_rows
 
 BINS = OrdinalBins(bins=21, x_range=(-10.0, 10.0), y_range=(-10.0, 10.0))
-
-
-def batch(n: int = 6, seed: int = 0) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    return {"face": torch.rand(n, 3, 64, 64, generator=g),
-            "left_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "right_eye": torch.rand(n, 3, 64, 64, generator=g),
-            "face_grid": (torch.rand(n, 25, 25, generator=g) > 0.7).float(),
-            "gaze": torch.randn(n, 2, generator=g) * 4}
 
 
 def test_generations_schedule():
@@ -61,7 +50,7 @@ def test_loss_is_eq9_term_by_term():
     torch.manual_seed(0)
     model = create_model("compact", bins=BINS).eval()   # eval: one joint pass == two passes
     task = TATTask(bins=BINS, generations=3, generation_epochs=1, seed=4)
-    b = batch()
+    b = random_batch(6)
     inputs = (b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
 
     # Generation 0: no teacher yet -> l_hard * hard + l_mix * mix.
@@ -113,7 +102,7 @@ def test_no_gradient_reaches_the_teacher_and_the_student_learns():
     task = TATTask(bins=BINS, generations=2, generation_epochs=1)
     task.pool.add(model, 2.0)
     task.begin_step(1, 0)
-    task(model, batch())["loss"].backward()
+    task(model, random_batch(6))["loss"].backward()
     assert all(p.grad is None for p in task.pool.teachers[0].parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
 
@@ -124,7 +113,7 @@ def test_end_of_generation_adds_teacher_prunes_and_resets_optimizer_rows():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     task = TATTask(bins=BINS, generations=3, generation_epochs=1, prune_fraction=0.2)
     task.begin_step(0, 0)
-    task(model, batch())["loss"].backward()
+    task(model, random_batch(6))["loss"].backward()
     opt.step()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     moments = {p: opt.state[p]["exp_avg"].clone() for p in model.parameters()}
@@ -230,8 +219,8 @@ def test_task_misuse():
     task = TATTask(bins=BINS)
     task.begin_step(0, 0)
     with pytest.raises(ConfigError, match="has none"):
-        task(NoBN(), batch())
-    TATTask(bins=BINS, pruning="none")(NoBN(), batch())             # fine without pruning
+        task(NoBN(), random_batch(6))
+    TATTask(bins=BINS, pruning="none")(NoBN(), random_batch(6))             # fine without pruning
 
 
 def test_one_cycle_factor_matches_torch_and_generations_restart():
@@ -348,32 +337,12 @@ def test_tat_killed_after_a_rebirth_resumes_to_the_same_model(dataset, tmp_path,
     whole = tmp_path / "whole"
     train(cfg, whole, progress=False)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(cli(cfg, killed, tmp_path), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 180
-    position = None
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            ck = killed / CHECKPOINT
-            if ck.exists():
-                try:
-                    prog = load_checkpoint(ck).progress
-                except Exception:  # noqa: BLE001 - being replaced this instant
-                    continue
-                if prog["epoch"] == 3 and prog["step"] >= 1:    # a teacher exists by now
-                    position = (prog["epoch"], prog["step"])
-                    break
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    position = kill_when(cli(cfg, killed, tmp_path), killed / CHECKPOINT,
+                         lambda p: p["epoch"] == 3 and p["step"] >= 1)   # a teacher exists
     assert position is not None, "the run never wrote a checkpoint after the re-birth"
     assert not (killed / "model.safetensors").exists()
     train(cfg, killed, resume=True, progress=False)
-    a, _ = load_weights(whole / "model.safetensors")
-    b, _ = load_weights(killed / "model.safetensors")
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
+    assert_same_weights(whole / "model.safetensors", killed / "model.safetensors")
     assert json.loads((whole / "generations.json").read_text()) == \
         json.loads((killed / "generations.json").read_text())
 

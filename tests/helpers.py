@@ -1,0 +1,56 @@
+"""Helpers shared by tests in several folders (importable: pytest puts ``tests`` on the path)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+
+def random_batch(n: int, *, seed: int = 0, gaze_scale: float = 4.0) -> dict[str, torch.Tensor]:
+    """A training batch as the loop makes it: three (n, 3, 64, 64) patches in [0, 1], a
+    (n, 25, 25) 0/1 face grid and (n, 2) gaze in cm (normal, never exactly 0)."""
+    g = torch.Generator().manual_seed(seed)
+    return {"face": torch.rand(n, 3, 64, 64, generator=g),
+            "left_eye": torch.rand(n, 3, 64, 64, generator=g),
+            "right_eye": torch.rand(n, 3, 64, 64, generator=g),
+            "face_grid": (torch.rand(n, 25, 25, generator=g) > 0.6).float(),
+            "gaze": torch.randn(n, 2, generator=g) * gaze_scale}
+
+
+def kill_when(cmd: list[str], checkpoint: Path, ready: Callable[[dict], bool], *,
+              timeout: float = 180.0) -> dict | None:
+    """Run ``cmd``, SIGKILL it as soon as ``checkpoint``'s progress satisfies ``ready``; return
+    that progress (None if the run ended or timed out first)."""
+    from gazesdk.training.checkpoint import load_checkpoint
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if checkpoint.exists():
+                try:
+                    progress = load_checkpoint(checkpoint).progress
+                except Exception:  # noqa: BLE001 - being replaced at this instant
+                    continue
+                if ready(progress):
+                    return progress
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return None
+
+
+def assert_same_weights(a_path: Path, b_path: Path) -> None:
+    from gazesdk.training.checkpoint import load_weights
+
+    a, _ = load_weights(a_path)
+    b, _ = load_weights(b_path)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
