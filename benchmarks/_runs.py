@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -32,6 +34,21 @@ def run_training(settings: dict, out: Path, *, threads: int = 1) -> float:
     if proc.returncode != 0:
         raise RuntimeError(f"{out.name} failed; see {log_path}")
     return time.time() - started
+
+
+def run_all(jobs: int, runs: list[Callable[[], dict]], finish: Callable[[dict], None]) -> int:
+    """Call every ``runs`` item on ``jobs`` threads (each starts a subprocess), and ``finish``
+    on their rows in order; returns how many failed (each failure is printed)."""
+    failed = 0
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run) for run in runs]
+        for f in futures:
+            try:
+                finish(f.result())
+            except RuntimeError as e:
+                failed += 1
+                print(e, file=sys.stderr)
+    return failed
 
 
 def history(out: Path) -> list[dict]:

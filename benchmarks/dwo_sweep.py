@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import history, run_training  # noqa: E402
+from _runs import history, run_all, run_training  # noqa: E402
 
 RECOMMENDED = (8, 1, 0.9)          # center bins, T, Org. (the paper's Table 5 choice)
 
@@ -177,15 +177,8 @@ def main() -> int:
                   "rows": rows, "summary": summary}
         write(RESULTS, "dwo_sweep", result, markdown(summary, args, cmd))
 
-    failed = 0
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_one, key, data, args.work, args) for key in rows_plan(args)]
-        for f in futures:
-            try:
-                finish(f.result())
-            except RuntimeError as e:
-                failed += 1
-                print(e, file=sys.stderr)
+    failed = run_all(args.jobs, [partial(run_one, key, data, args.work, args)
+                                 for key in rows_plan(args)], finish)
     if args.core_seeds:
         fig = stare_figure(data, args.work, args.core_seeds[0])
         if fig:

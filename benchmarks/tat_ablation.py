@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import history, run_training  # noqa: E402
+from _runs import history, run_all, run_training  # noqa: E402
 
 # variant -> training settings on top of the common ones (Tables 1-4 of the paper)
 VARIANTS: dict[str, dict[str, object]] = {
@@ -188,15 +188,8 @@ def main() -> int:
                   "rows": rows, "summary": summary}
         write(RESULTS, args.name, result, markdown(summary, args, cmd))
 
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_one, v, s, data, args.work, args) for v, s in plan]
-        failed = 0
-        for f in futures:
-            try:
-                finish(f.result())
-            except RuntimeError as e:
-                failed += 1
-                print(e, file=sys.stderr)
+    failed = run_all(args.jobs, [partial(run_one, v, s, data, args.work, args)
+                                 for v, s in plan], finish)
     return 1 if failed else 0
 
 
