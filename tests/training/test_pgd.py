@@ -27,7 +27,7 @@ def test_one_step_is_gamma_times_the_gradient_sign():
     (adv,) = pgd_attack(loss, [x], eps=0.1, gamma=0.02, steps=1)
     assert torch.allclose(adv, x + 0.02 * g.sign(), atol=1e-7)
     assert all(p.grad is None for p in net.parameters())
-    assert float(loss(adv)) > float(loss(x))                # it is an attack
+    assert float(loss(adv).detach()) > float(loss(x).detach())    # it is an attack
 
 
 def test_stays_in_the_ball_and_the_pixel_range():
