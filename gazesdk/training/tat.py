@@ -173,7 +173,7 @@ class TATTask:
         loss_mix = ordinal_loss(mix_out, mixed.ordinal_targets(gaze, self.bins))   # Eq. 8
         total = self.weights["hard"] * loss_hard + self.weights["mix"] * loss_mix
         named = {"hard": loss_hard.detach(), "mix": loss_mix.detach()}
-        if self.pool.eligible():
+        if self.weights["teacher"] > 0 and self.pool.eligible():   # no forward for weight 0
             chosen = self.pool.choose(self._teacher_rng)
             self._choices.update(chosen)
             soft = self.pool.soft_targets(inputs, chosen=chosen)
