@@ -29,8 +29,8 @@ from gazesdk.losses.center_bins import center_bin_loss
 from gazesdk.losses.ordinal import OrdinalBins, ordinal_encode
 from gazesdk.training.pgd import pgd_attack, pixel_scale
 from gazesdk.training.supervised import SupervisedTask
-from gazesdk.training.task import Task, register_scheme
-from gazesdk.training.tat import TATTask, _generator
+from gazesdk.training.task import Task, register_scheme, seeded_generator
+from gazesdk.training.tat import TATTask
 
 PATCHES = ("face", "left_eye", "right_eye")
 CENTER_BINS = (0, 32, 16, 8)        # 0: all bins; the paper's Table 5 settings
@@ -82,7 +82,7 @@ class DwOTask:
         self.seed = seed
         self.rank = rank
         self.world = world
-        self._rng = _generator(seed, 7)
+        self._rng = seeded_generator(seed, 7)
 
     @staticmethod
     def base_options(config) -> dict:  # noqa: ANN001 - a TrainConfig
@@ -100,7 +100,7 @@ class DwOTask:
         return getattr(self.base, "log", [])
 
     def begin_step(self, epoch: int, step: int) -> None:
-        self._rng = _generator(self.seed, 7, 1 + epoch, step)
+        self._rng = seeded_generator(self.seed, 7, 1 + epoch, step)
         if hasattr(self.base, "begin_step"):
             self.base.begin_step(epoch, step)
 

@@ -30,6 +30,15 @@ TaskFactory = Callable[..., Task]
 _SCHEMES: dict[str, TaskFactory] = {}
 
 
+def seeded_generator(*key: int) -> torch.Generator:
+    """A CPU generator seeded by a tuple such as (seed, epoch, step): a task's random draws for
+    a step are then the same after a resume, and across processes when the key has no rank."""
+    seed = 0
+    for k in key:
+        seed = (seed * 1_000_003 + int(k) + 1) % (2 ** 63 - 1)
+    return torch.Generator().manual_seed(seed)
+
+
 def register_scheme(name: str) -> Callable[[TaskFactory], TaskFactory]:
     def add(factory: TaskFactory) -> TaskFactory:
         _SCHEMES[name] = factory

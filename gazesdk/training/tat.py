@@ -41,7 +41,7 @@ from gazesdk.training.csp import prunable_layers, select_filters
 from gazesdk.training.mixup import mixup
 from gazesdk.training.rkd import TeacherPool
 from gazesdk.training.supervised import model_inputs
-from gazesdk.training.task import register_scheme
+from gazesdk.training.task import register_scheme, seeded_generator
 
 PRUNINGS = ("csp", "repr", "none")
 
@@ -73,13 +73,6 @@ class Generations:
             if start <= epoch < end:
                 return k
         raise ValueError(f"epoch {epoch} is outside the {self.total_epochs} epochs")
-
-
-def _generator(*key: int) -> torch.Generator:
-    seed = 0
-    for k in key:
-        seed = (seed * 1_000_003 + int(k) + 1) % (2 ** 63 - 1)
-    return torch.Generator().manual_seed(seed)
 
 
 MOMENTUM_STATE = ("exp_avg", "momentum_buffer")     # Adam(W)'s first moment, SGD's momentum
@@ -135,8 +128,8 @@ class TATTask:
         self.rank = rank
         self.log: list[dict] = []
         self._choices: Counter[int] = Counter()
-        self._rng = _generator(seed, rank)
-        self._teacher_rng = _generator(seed)
+        self._rng = seeded_generator(seed, rank)
+        self._teacher_rng = seeded_generator(seed)
         self._checked = False
 
     @classmethod
@@ -151,8 +144,8 @@ class TATTask:
                 "l_teacher": config.tat_l_teacher, "seed": config.seed}
 
     def begin_step(self, epoch: int, step: int) -> None:
-        self._rng = _generator(self.seed, 1 + epoch, step, self.rank)     # mixup: per process
-        self._teacher_rng = _generator(self.seed, 1 + epoch, step)       # one teacher per step
+        self._rng = seeded_generator(self.seed, 1 + epoch, step, self.rank)  # mixup: own share
+        self._teacher_rng = seeded_generator(self.seed, 1 + epoch, step)  # one teacher a step
 
     def __call__(self, model: nn.Module, batch: dict[str, torch.Tensor]
                  ) -> dict[str, torch.Tensor]:
@@ -214,7 +207,7 @@ class TATTask:
         chosen = select_filters(model, fraction=self.prune_fraction,
                                 max_layer_fraction=self.max_layer_fraction, method=self.pruning)
         layers = {layer.name: layer for layer in prunable_layers(model)}
-        gen = _generator(self.seed, 10_000 + k)
+        gen = seeded_generator(self.seed, 10_000 + k)
         for name, idx in chosen.items():
             layer = layers[name]
             reinit_filters(layer, idx, method=self.reinit, generator=gen)

@@ -132,13 +132,6 @@ def dataset(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 def test_dwo_and_tat_dwo_runs(dataset, tmp_path, restore_threads):
     base = {"data": str(dataset), "batch_size": 8, "threads": 1, "seed": 3,
             "checkpoint_every": 100}

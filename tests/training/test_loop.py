@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from helpers import assert_same_weights, kill_when
 
 from gazesdk.errors import ConfigError, DataFormatError
@@ -39,13 +38,6 @@ def cli(cfg: TrainConfig, out: Path) -> list[str]:
             "--model", cfg.model, "--epochs", str(cfg.epochs), "--batch-size",
             str(cfg.batch_size), "--checkpoint-every", str(cfg.checkpoint_every), "--threads",
             str(cfg.threads), "--seed", str(cfg.seed), "--quiet"]
-
-
-@pytest.fixture
-def restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.mark.slow

@@ -292,13 +292,6 @@ def tat_config(data: Path, **kw: object) -> TrainConfig:
     return TrainConfig.from_dict({**base, **kw})
 
 
-@pytest.fixture
-def restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 def test_tat_run_writes_generation_log_and_marks_rebirth(dataset, tmp_path, restore_threads):
     out = tmp_path / "run"
     result = train(tat_config(dataset), out, progress=False)
