@@ -76,6 +76,30 @@ def learning_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> P
     return _save(fig, path)
 
 
+def loss_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> Path:
+    """Training loss per epoch (and each named loss term), for runs without gaze labels
+    (self-supervised pre-training); returns ``path``."""
+    terms = sorted({k for r in history for k in r
+                    if k.startswith("train_") and np.isfinite(_value(r, k))})
+    if not terms:
+        raise ValueError("cannot plot a loss curve: no row has a train_* loss")
+    epochs = np.array([_value(r, "epoch") for r in history], dtype=float)
+    fig = _figure((6.4, 4.0))
+    ax = fig.add_subplot()
+    for key in terms:
+        values = np.array([_value(r, key) for r in history])
+        ok = np.isfinite(values) & np.isfinite(epochs)
+        ax.plot(epochs[ok], values[ok], marker="o", markersize=3,
+                linewidth=2.0 if key == "train_loss" else 1.0, label=key.removeprefix("train_"))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title("Pre-training loss")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _stare_inputs(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
                   max_sequences: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 import torch
@@ -115,9 +116,32 @@ class GazeModel(nn.Module):
         # One eye module, run twice: the left and right eye branches share every weight.
         parts = [self.face(self._normalise(face)), self.eye(self._normalise(left_eye)),
                  self.eye(self._normalise(right_eye))]
+        return self._join(parts, grid)
+
+    def _join(self, parts: list[torch.Tensor], grid: torch.Tensor | None) -> torch.Tensor:
         if self.grid is not None and grid is not None:
             parts.append(self.grid(grid))
         return self.relu(self.fc(torch.cat(parts, 1)))
+
+    def features_with_taps(self, face: torch.Tensor, left_eye: torch.Tensor,
+                           right_eye: torch.Tensor, face_grid: torch.Tensor | None = None, *,
+                           face_taps: Collection[str] = (), eye_taps: Collection[str] = ()
+                           ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """:meth:`features` and the feature maps of the named backbone layers, keyed
+        ``"face.<layer>"``, ``"left_eye.<layer>"`` and ``"right_eye.<layer>"`` (for the
+        self-supervised heads of :mod:`gazesdk.pretrain`)."""
+        from gazesdk.models.taps import run_tapped
+
+        grid = self._check(face, left_eye, right_eye, face_grid)
+        taps: dict[str, torch.Tensor] = {}
+        parts = []
+        for patch, x, module, names in (("face", face, self.face, face_taps),
+                                        ("left_eye", left_eye, self.eye, eye_taps),
+                                        ("right_eye", right_eye, self.eye, eye_taps)):
+            out, maps = run_tapped(module, self._normalise(x), names)
+            parts.append(out)
+            taps.update({f"{patch}.{k}": v for k, v in maps.items()})
+        return self._join(parts, grid), taps
 
     def forward(self, face: torch.Tensor, left_eye: torch.Tensor, right_eye: torch.Tensor,
                 face_grid: torch.Tensor | None = None) -> torch.Tensor:

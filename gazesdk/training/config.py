@@ -13,6 +13,10 @@ SCHEDULES = ("auto", "onecycle", "generations", "constant")
 PRUNINGS = ("csp", "repr", "none")
 GENERATION_SCHEMES = ("tat", "tat_dwo")      # schemes trained in TAT's mini-generations
 DEVICES = ("auto", "cpu", "cuda")
+# self-supervised pre-training (no labels; `gazesdk pretrain --method`)
+PRETRAIN_SCHEMES = ("simclr", "barlow-twins", "contrastive-regression", "byol", "fra",
+                    "hmtl-puzzle", "hmtl-rotation", "hmtl-puzzle-rotation")
+AUX_TASKS = ("none", "puzzle", "rotation", "puzzle-rotation")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,23 @@ class TrainConfig:
     ``dwo_*`` are DwO's settings (``dwo`` and ``tat_dwo`` schemes; Guo et al., section 3.2):
     center bins (2k; 0 means all bins), PGD steps T, the fraction of original samples per
     batch (Org.), and eps and gamma on the 0-255 pixel scale as in the paper.
+
+    ``init``: a pre-trained encoder (``encoder.safetensors`` of ``gazesdk pretrain``, a run
+    folder, or any checkpoint of the same architecture) whose weights, all but the output
+    head's, start this run. ``label_fraction``: train on the labels of that fraction of the
+    training subjects (at least one; which ones is drawn from ``seed``).
+
+    ``aux*``: HMTL co-training (Pourmirzaei et al.): puzzle / rotation heads branching at the
+    end of backbone stage ``aux_branch``, grid ``aux_grid``, on ``aux_patches`` (all | face),
+    weight ``aux_weight`` (0: puzzled inputs without SSL heads), dropout ``aux_dropout`` on
+    the SSL heads and ``aux_head_dropout`` on the gaze head. The ``hmtl-*`` pre-training
+    schemes use the branch, grid, patches and SSL dropout too.
+
+    ``ssl_*``: pre-training heads (projector/predictor hidden width and output size), NT-Xent
+    temperature, the redundancy weight gamma of contrastive regression, Barlow Twins' lambda,
+    and the base momentum of BYOL/FRA's target network. ``fra_*``: FRA's queries (facial
+    masks), decoder depth, loss weights lambda_c and lambda_r, student/teacher temperatures,
+    Sinkhorn iterations, ME-MAX weight and the local decorrelation weight (authors' code).
     """
 
     data: str = ""
@@ -74,12 +95,41 @@ class TrainConfig:
     dwo_org: float = 0.9
     dwo_eps: float = 3.0
     dwo_gamma: float = 1.0
+    init: str = ""
+    label_fraction: float = 1.0
+    aux: str = "none"
+    aux_branch: int = 3
+    aux_grid: int = 2
+    aux_patches: str = "all"
+    aux_weight: float = 50.0
+    aux_dropout: float = 0.2
+    aux_head_dropout: float = 0.5
+    ssl_hidden_dim: int = 512
+    ssl_dim: int = 128
+    ssl_temperature: float = 0.5
+    ssl_gamma: float = 0.01
+    ssl_bt_lambda: float = 0.005
+    ssl_momentum: float = 0.996
+    fra_queries: int = 8
+    fra_decoder_layers: int = 2
+    fra_lambda_c: float = 0.5
+    fra_lambda_r: float = 0.1
+    fra_student_temperature: float = 0.1
+    fra_teacher_temperature: float = 0.04
+    fra_sinkhorn_iterations: int = 3
+    fra_me_max_weight: float = 1.0
+    fra_decorrelation: float = 0.02
 
     @property
     def resolved_schedule(self) -> str:
         if self.schedule != "auto":
             return self.schedule
         return "generations" if self.scheme in GENERATION_SCHEMES else "onecycle"
+
+    @property
+    def pretraining(self) -> bool:
+        """A self-supervised scheme: labels hidden, no gaze evaluation."""
+        return self.scheme in PRETRAIN_SCHEMES
 
     @property
     def generation_total_epochs(self) -> int:
@@ -118,6 +168,27 @@ class TrainConfig:
             (0.0 <= self.dwo_org <= 1.0, "dwo_org (fraction of original samples) must be in "
                                          "[0, 1]"),
             (self.dwo_eps >= 0 and self.dwo_gamma > 0, "dwo_eps must be >= 0 and dwo_gamma > 0"),
+            (0.0 < self.label_fraction <= 1.0, "label_fraction must be in (0, 1]"),
+            (self.aux in AUX_TASKS, f"aux must be one of {AUX_TASKS}"),
+            (self.aux_branch >= 1, "aux_branch (a backbone stage) must be at least 1"),
+            (self.aux_grid in (2, 3), "aux_grid must be 2 or 3"),
+            (self.aux_patches in ("all", "face"), "aux_patches must be 'all' or 'face'"),
+            (self.aux_weight >= 0, "aux_weight must be >= 0"),
+            (0.0 <= self.aux_dropout < 1.0 and 0.0 <= self.aux_head_dropout < 1.0,
+             "aux_dropout and aux_head_dropout must be in [0, 1)"),
+            (self.ssl_hidden_dim >= 1 and self.ssl_dim >= 1, "ssl_hidden_dim and ssl_dim >= 1"),
+            (self.ssl_temperature > 0 and self.ssl_gamma >= 0 and self.ssl_bt_lambda >= 0,
+             "ssl_temperature must be > 0, ssl_gamma and ssl_bt_lambda >= 0"),
+            (0.0 <= self.ssl_momentum <= 1.0, "ssl_momentum must be in [0, 1]"),
+            (self.fra_queries >= 2 and self.fra_decoder_layers >= 1,
+             "fra_queries must be >= 2 and fra_decoder_layers >= 1"),
+            (0.0 <= self.fra_lambda_c <= 1.0 and self.fra_lambda_r >= 0,
+             "fra_lambda_c must be in [0, 1] and fra_lambda_r >= 0"),
+            (self.fra_student_temperature > 0 and self.fra_teacher_temperature > 0,
+             "fra temperatures must be > 0"),
+            (self.fra_sinkhorn_iterations >= 1 and self.fra_me_max_weight >= 0
+             and self.fra_decorrelation >= 0,
+             "fra_sinkhorn_iterations >= 1, fra_me_max_weight and fra_decorrelation >= 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -130,6 +201,12 @@ class TrainConfig:
                 f"(the first one more) make {self.generation_total_epochs} epochs, not "
                 f"{self.epochs}: set epochs to {self.generation_total_epochs} or change "
                 f"tat_generations / tat_generation_epochs")
+        if self.aux != "none" and self.scheme != "supervised":
+            raise ConfigError(f"HMTL co-training (aux {self.aux}) runs with the supervised "
+                              f"scheme, not {self.scheme}")
+        if self.pretraining and self.label_fraction != 1.0:
+            raise ConfigError(f"{self.scheme} pre-training uses no labels: label_fraction "
+                              f"applies to fine-tuning")
         if self.scheme in ("tat", "dwo", "tat_dwo") and self.head != "ordinal":
             raise ConfigError(f"the {self.scheme} scheme works on ordinal (binned) outputs: use "
                               f"head ordinal")

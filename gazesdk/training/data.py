@@ -70,3 +70,16 @@ def split_indices(data: GazeArrays, split: str, *, calibration: bool = False,
     if not stare:
         mask &= np.asarray(data["sequence"]) < 0
     return np.flatnonzero(mask)
+
+
+def labelled_subset(data: GazeArrays, index: np.ndarray, fraction: float, *,
+                    seed: int) -> np.ndarray:
+    """The rows of ``index`` from a fraction of its subjects (at least one), drawn from
+    ``seed``: a label-efficiency run trains on all frames of fewer people, as a team that
+    records fewer participants would."""
+    if fraction >= 1.0:
+        return index
+    subjects = np.unique(np.asarray(data["subject"])[index])
+    keep = max(1, int(round(fraction * len(subjects))))
+    chosen = np.random.default_rng([seed, 77]).choice(subjects, keep, replace=False)
+    return index[np.isin(np.asarray(data["subject"])[index], chosen)]

@@ -13,7 +13,10 @@ and ends where the uninterrupted run would.
 Files in the run folder (rank 0 writes them): ``config.json``, ``checkpoint.pt`` (latest),
 ``metrics.jsonl`` (one row per epoch), ``learning_curve.png``, and at the end
 ``model.safetensors`` (weights and model config only), ``eval_test.json`` and, when the test
-split has stare sequences, ``stare_scatter.png``. A task with a per-generation log (TAT) also
+split has stare sequences, ``stare_scatter.png``. A pre-training run (no labels) writes
+``encoder.safetensors`` instead of the last three: the gaze model whose head is untrained, for
+``--init``. A task may wrap the gaze model in a network with its own heads (``wrap``); the
+loop then trains and checkpoints the whole network and exports the gaze model alone. A task with a per-generation log (TAT) also
 writes ``generations.json``.
 """
 
@@ -35,10 +38,11 @@ from gazesdk.data.arrays import GazeArrays
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.losses.ordinal import OrdinalBins
 from gazesdk.training.config import TrainConfig
-from gazesdk.training.data import open_dataset, split_indices, to_batch
+from gazesdk.training.data import labelled_subset, open_dataset, split_indices, to_batch
 from gazesdk.training.task import task_from_config
 
 CHECKPOINT = "checkpoint.pt"
+ENCODER = "encoder.safetensors"
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ def predict(model: torch.nn.Module, data: GazeArrays, index: np.ndarray, device:
             *, batch_size: int = 256) -> np.ndarray:
     """(len(index), 2) predictions in cm, in the order of ``index``."""
     net = getattr(model, "module", model)
+    net = getattr(net, "gaze", net)          # a pre-training / co-training wrapper's model
     was_training = net.training
     net.eval()
     out = np.zeros((len(index), 2), np.float32)
@@ -131,10 +136,11 @@ def _epoch_order(train_idx: np.ndarray, seed: int, epoch: int) -> np.ndarray:
 
 
 def _optimizer(config: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9,
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9,
                                weight_decay=config.weight_decay, nesterov=True)
-    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
 
 def one_cycle_factor(t: float, *, pct_start: float = 0.15, div: float = 25.0,
@@ -219,7 +225,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     if not d.main:
         data = open_dataset(config.data, progress=False)
     train_idx = split_indices(data, config.train_split, stare=False)
+    train_idx = labelled_subset(data, train_idx, config.label_fraction, seed=config.seed)
     val_idx = split_indices(data, config.val_split, stare=False)
+    if config.pretraining:       # no labels: nothing to validate against
+        val_idx = val_idx[:0]
     steps_per_epoch = len(train_idx) // config.batch_size
     if steps_per_epoch < 1:
         raise DataFormatError(f"the {config.train_split!r} split has {len(train_idx)} rows, "
@@ -227,8 +236,18 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
 
     torch.manual_seed(config.seed)
     model = build_model(config).to(device)
+    if config.init and not resume:       # on resume the checkpoint has every weight
+        from gazesdk.training.init import load_encoder
+
+        source = load_encoder(model, config.init)
+        if show:
+            tqdm.write(f"encoder weights from {source}")
+    gaze = model
     bins = bins_of(config)
     task = task_from_config(config, bins, rank=d.rank, world=d.world)
+    uses_labels = getattr(task, "uses_labels", True)
+    if hasattr(task, "wrap"):    # pre-training / co-training heads around the gaze model
+        model = task.wrap(gaze, steps_per_epoch=steps_per_epoch, epochs=config.epochs)
     if getattr(task, "needs_validation", False) and not len(val_idx):
         raise DataFormatError(f"the {config.scheme} scheme needs validation rows (it picks "
                               f"teachers by validation error), and split "
@@ -277,7 +296,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         partial = dict(zip(keys, _all_sum([sums[k] for k in keys], d, device), strict=True))
         if d.main:
             save_checkpoint(ckpt_path, model_state=model.state_dict(),
-                            model_config=model.config, optimizer_state=opt.state_dict(),
+                            model_config=gaze.config, optimizer_state=opt.state_dict(),
                             scheduler_state=sched.state_dict(),
                             progress={"epoch": epoch, "step": step, "history": history,
                                       "sums": partial, "task": task_state()},
@@ -293,6 +312,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][d.rank::d.world]
             batch = to_batch(data, rows, device)
+            if not uses_labels:
+                del batch["gaze"]
             if hasattr(task, "begin_step"):
                 task.begin_step(epoch, step)
             with autocast:
@@ -307,8 +328,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * per_rank
             sums["_rows"] = sums.get("_rows", 0.0) + per_rank
             if show:
-                bar.set_postfix(loss=f"{float(losses['loss'].detach()):.3f}",
-                                err=f"{float(losses['metric_error_cm']):.2f}cm")
+                shown = {"loss": f"{float(losses['loss'].detach()):.3f}"}
+                if "metric_error_cm" in losses:
+                    shown["err"] = f"{float(losses['metric_error_cm']):.2f}cm"
+                bar.set_postfix(shown)
             if (step + 1) % config.checkpoint_every == 0 and step + 1 < steps_per_epoch:
                 checkpoint(epoch, step + 1)
         seconds = time.perf_counter() - started
@@ -342,7 +365,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         if d.main:
             if show:
                 val = row.get("val_error_cm")
-                tqdm.write(f"epoch {epoch + 1}: train {row['train_error_cm']:.3f} cm"
+                trained = (f"train {row['train_error_cm']:.3f} cm" if "train_error_cm" in row
+                           else f"loss {row['train_loss']:.4f}")
+                tqdm.write(f"epoch {epoch + 1}: {trained}"
                            + (f", val {val:.3f} cm" if val is not None else "")
                            + f", {row['samples_per_s']:.0f} samples/s")
 
@@ -352,8 +377,12 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     if not d.main:
         return {}
     _write_history(out, history)
-    export_weights(out / "model.safetensors", model.state_dict(), model.config)
-    return _final_evaluation(model, data, config, device, out)
+    if config.pretraining:
+        encoder = out / ENCODER
+        export_weights(encoder, gaze.state_dict(), gaze.config)
+        return {"encoder": str(encoder), "final_loss": history[-1]["train_loss"]}
+    export_weights(out / "model.safetensors", gaze.state_dict(), gaze.config)
+    return _final_evaluation(gaze, data, config, device, out)
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -363,13 +392,16 @@ def _write_json(path: Path, value: object) -> None:
 
 
 def _write_history(out: Path, history: list[dict]) -> None:
-    from gazesdk.evaluation.plots import learning_curve_png
+    from gazesdk.evaluation.plots import learning_curve_png, loss_curve_png
 
     text = "".join(json.dumps(r) + "\n" for r in history)
     tmp = out / "metrics.jsonl.tmp"
     tmp.write_text(text)
     os.replace(tmp, out / "metrics.jsonl")
-    learning_curve_png(history, out / "learning_curve.png")
+    if any("train_error_cm" in r or "val_error_cm" in r for r in history):
+        learning_curve_png(history, out / "learning_curve.png")
+    else:                                  # pre-training: no gaze labels, only losses
+        loss_curve_png(history, out / "loss_curve.png")
 
 
 def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainConfig,

@@ -28,8 +28,10 @@ class SupervisedTask:
 
     def __call__(self, model: torch.nn.Module,
                  batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        out = model(*model_inputs(batch))
-        gaze = batch["gaze"]
+        return self.loss_of(model(*model_inputs(batch)), batch["gaze"])
+
+    def loss_of(self, out: torch.Tensor, gaze: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The named losses of the model output ``out`` against ``gaze`` (N, 2) cm."""
         if self.head == "ordinal":
             loss = ordinal_loss(out.float(), ordinal_encode(gaze, self.bins))
             pred = ordinal_decode(out.detach().float(), self.bins)

@@ -7,7 +7,10 @@ terms (distillation, adversarial samples) reports each of them. Entries whose na
 A task may also have ``begin_step(epoch, step)`` (called before each step), ``end_of_epoch(
 epoch=, model=, optimizer=, val_error_cm=, train_error_cm=) -> dict`` (after validation; its
 entries join the epoch's history row), ``state_dict()`` / ``load_state_dict(state, model)``
-(saved in checkpoints) and ``needs_validation = True``.
+(saved in checkpoints), ``needs_validation = True``, ``uses_labels = False`` (pre-training:
+the loop removes the labels from every batch and does not evaluate gaze) and ``wrap(model, *,
+steps_per_epoch, epochs) -> nn.Module`` (the network the loop trains instead of the gaze
+model: the gaze model plus the task's own heads, available as ``.gaze``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,10 @@ def register_scheme(name: str) -> Callable[[TaskFactory], TaskFactory]:
 
 
 def _load_schemes() -> None:
+    import gazesdk.pretrain.byol  # noqa: F401
+    import gazesdk.pretrain.contrastive  # noqa: F401
+    import gazesdk.pretrain.fra  # noqa: F401
+    import gazesdk.pretrain.hmtl  # noqa: F401
     import gazesdk.training.dwo  # noqa: F401
     import gazesdk.training.supervised  # noqa: F401  (each registers itself)
     import gazesdk.training.tat  # noqa: F401
@@ -72,6 +79,10 @@ def task_from_config(config, bins, *, rank: int = 0, world: int = 1) -> Task:  #
     if config.scheme not in _SCHEMES:
         raise ConfigError(f"unknown training scheme {config.scheme!r}; known: "
                           f"{sorted(_SCHEMES)}")
+    if getattr(config, "aux", "none") != "none":      # HMTL co-training (supervised + pretext)
+        from gazesdk.pretrain.hmtl import cotraining_from_config
+
+        return cotraining_from_config(config, bins, rank=rank)
     factory = _SCHEMES[config.scheme]
     extra = dict(factory.config_options(config)) if hasattr(factory, "config_options") else {}
     params = inspect.signature(factory).parameters
