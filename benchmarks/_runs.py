@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
-def run_training(settings: dict, out: Path, *, threads: int = 1) -> float:
+def run_training(settings: dict, out: Path, *, threads: int = 1,
+                 done: str = "eval_test.json") -> float:
     """Train ``settings`` (a TrainConfig mapping) into ``out``; returns the seconds it took
-    (0 when ``out`` already holds a finished run). A failure raises RuntimeError naming the
-    log file."""
-    if (out / "eval_test.json").exists():
+    (0 when ``out`` already holds a finished run, i.e. the file ``done``; pre-training runs
+    end with ``encoder.safetensors``). A failure raises RuntimeError naming the log file."""
+    if (out / done).exists():
         return 0.0
     out.mkdir(parents=True, exist_ok=True)
     config = out.parent / f"{out.name}.json"

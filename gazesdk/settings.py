@@ -58,6 +58,9 @@ def check_types(obj: Any) -> None:
             raise ConfigError(f"{f.name} must be a number, got {v!r}")
         if kind == "bool" and not isinstance(v, bool):
             raise ConfigError(f"{f.name} must be true or false, got {v!r}")
+        if kind.startswith("dict[str") and not (isinstance(v, Mapping)
+                                                and all(isinstance(k, str) for k in v)):
+            raise ConfigError(f"{f.name} must be a mapping of names to values, got {v!r}")
         if kind == "str" and not isinstance(v, str):
             raise ConfigError(f"{f.name} must be a string, got {v!r}")
         if kind.startswith("tuple[float") or kind.startswith("tuple[int"):

@@ -100,6 +100,78 @@ def loss_curve_png(history: Sequence[Mapping], path: str | os.PathLike) -> Path:
     return _save(fig, path)
 
 
+def label_efficiency_png(summary: Sequence[Mapping], path: str | os.PathLike) -> Path:
+    """Test error (cm) against the fraction of labelled training subjects (log axis), one
+    line per method, error bars = sample std over seeds. Rows need ``method``,
+    ``label_fraction``, ``error_cm_mean`` and optionally ``error_cm_std``."""
+    methods: dict[str, list[Mapping]] = {}
+    for r in summary:
+        methods.setdefault(str(r["method"]), []).append(r)
+    if not methods:
+        raise ValueError("cannot plot label efficiency: no rows")
+    fig = _figure((7.2, 4.6))
+    ax = fig.add_subplot()
+    styles = ["-", "--", "-.", ":"]
+    for i, (method, rs) in enumerate(methods.items()):
+        rs = sorted(rs, key=lambda r: float(r["label_fraction"]))
+        x = np.array([float(r["label_fraction"]) * 100 for r in rs])
+        y = np.array([_value(r, "error_cm_mean") for r in rs])
+        e = np.array([_value(r, "error_cm_std") for r in rs])
+        ax.errorbar(x, y, yerr=np.nan_to_num(e), marker="o", markersize=4, capsize=3,
+                    linestyle=styles[i // 10 % len(styles)], color=f"C{i % 10}",
+                    linewidth=2.5 if method == "supervised" else 1.2, label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training subjects (%)")
+    ax.set_ylabel("test error (cm)")
+    ax.set_title("Label efficiency (GazeSim)")
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def heatmaps_png(faces: np.ndarray, heatmaps: np.ndarray, path: str | os.PathLike) -> Path:
+    """Face patches (B, S, S, 3) uint8 or [0, 1] floats, each followed by the mask that wins
+    each pixel (argmax over the N heatmaps) and its N heatmaps (B, N, h, w), upsampled to the
+    patch and drawn over it, each scaled to its own range (FRA's soft facial masks differ by a
+    few hundredths)."""
+    faces = np.asarray(faces)
+    maps = np.asarray(heatmaps, dtype=float)
+    if faces.ndim != 4 or faces.shape[-1] != 3 or maps.ndim != 4 or len(maps) != len(faces):
+        raise ValueError(f"faces must be (B, S, S, 3) and heatmaps (B, N, h, w) with the same "
+                         f"B, got {faces.shape} and {maps.shape}")
+    import cv2
+
+    img = faces.astype(float) / (255.0 if faces.dtype == np.uint8 else 1.0)
+    b, n = maps.shape[:2]
+    size = img.shape[1]
+    fig = _figure((1.3 * (n + 2), 1.35 * b))
+    cols = n + 2
+    for i in range(b):
+        up = np.stack([cv2.resize(maps[i, q].astype(np.float32), (size, size),
+                                  interpolation=cv2.INTER_LINEAR) for q in range(n)])
+        panels = [("face", None), ("winning mask", None)] + [(f"mask {q + 1}", q)
+                                                            for q in range(n)]
+        for j, (title, q) in enumerate(panels):
+            ax = fig.add_subplot(b, cols, i * cols + j + 1)
+            if j == 0:
+                ax.imshow(img[i])
+            elif q is None:
+                ax.imshow(img[i].mean(-1), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(up.argmax(0), cmap="tab10", alpha=0.55, vmin=0, vmax=9,
+                          interpolation="nearest")
+            else:
+                m = up[q]
+                m = (m - m.min()) / max(float(m.max() - m.min()), 1e-12)
+                ax.imshow(img[i].mean(-1), cmap="gray", vmin=0, vmax=1)
+                ax.imshow(m, cmap="jet", alpha=0.5, vmin=0, vmax=1)
+            ax.set_axis_off()
+            if i == 0:
+                ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _stare_inputs(pred: np.ndarray, true: np.ndarray, sequence: np.ndarray,
                   max_sequences: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                np.ndarray]:

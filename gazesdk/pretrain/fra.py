@@ -17,6 +17,8 @@ branch is pre-trained too; the heatmaps and local embeddings are the face branch
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -187,6 +189,20 @@ class FRATask(MomentumTask):
         return {"loss": lc["loss"] + self.lambda_r * lr, "consistency": lc["loss"].detach(),
                 "relation": lr.detach(), "global": lc["global"], "local": lc["local"],
                 "me_max": (per_view[0]["me_max"] + per_view[1]["me_max"]) / 2}
+
+
+    def report(self, out_dir: Path, batch: dict[str, torch.Tensor]) -> Path:
+        """``fra_heatmaps.png``: the heatmaps of the online network (eval mode) over the
+        face patches of ``batch`` (do they find the eyes?)."""
+        from gazesdk.evaluation.plots import heatmaps_png
+
+        assert isinstance(self.net, FRANet)
+        was = self.net.training
+        self.net.eval()
+        maps = self.net.heatmaps(*inputs(batch))
+        self.net.train(was)
+        faces = batch["face"].permute(0, 2, 3, 1).float().cpu().numpy()
+        return heatmaps_png(faces, maps.float().cpu().numpy(), out_dir / "fra_heatmaps.png")
 
 
 @register_scheme("fra")

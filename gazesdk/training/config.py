@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gazesdk.errors import ConfigError
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
@@ -27,6 +27,9 @@ class TrainConfig:
     ``schedule``: ``onecycle`` over the whole run, ``generations`` (one one-cycle per TAT
     mini-generation: the learning rate restarts when filters are re-born), ``constant``, or
     ``auto`` (``generations`` for the ``tat`` scheme, else ``onecycle``).
+
+    ``model_options`` are backbone options (``gazesdk models`` lists them), e.g.
+    ``{"widths": [16, 32, 64, 96], "dilations": [1]}`` for ``dilated``.
 
     ``tat_*`` are the TAT scheme's settings (Guo et al., section 3.1; defaults from the paper):
     K mini-generations of L epochs, the first with one more (so ``epochs`` = K L + 1, filled in
@@ -58,6 +61,7 @@ class TrainConfig:
 
     data: str = ""
     model: str = "compact"
+    model_options: dict[str, object] = field(default_factory=dict)
     head: str = "ordinal"
     scheme: str = "supervised"
     face_grid: bool = True

@@ -109,7 +109,7 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
     from gazesdk.models import create_model
 
     return create_model(config.model, head=config.head, face_grid=config.face_grid,
-                        bins=bins_of(config))
+                        bins=bins_of(config), **dict(config.model_options))
 
 
 @torch.no_grad()
@@ -380,6 +380,13 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     if config.pretraining:
         encoder = out / ENCODER
         export_weights(encoder, gaze.state_dict(), gaze.config)
+        if hasattr(task, "report"):       # e.g. FRA's heatmaps over a few faces
+            shown = split_indices(data, config.test_split, stare=False)
+            if not len(shown):
+                shown = train_idx
+            batch = to_batch(data, np.sort(shown)[np.linspace(0, len(shown) - 1, 6)
+                                                   .round().astype(int)], device)
+            task.report(out, batch)
         return {"encoder": str(encoder), "final_loss": history[-1]["train_loss"]}
     export_weights(out / "model.safetensors", gaze.state_dict(), gaze.config)
     return _final_evaluation(gaze, data, config, device, out)
