@@ -86,7 +86,7 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
         model = "dilated"
     settings = {"data": str(data), "model": model, "batch_size": args.batch_size,
                 "lr": args.lr, "seed": seed, "threads": args.threads, "device": "cpu",
-                "label_fraction": fraction,
+                "label_fraction": fraction, "val_split": "none",
                 "epochs": fine_tune_epochs(data, fraction, seed, args)}
     if model == "dilated":
         widths = list(args.dilated_widths)
@@ -200,9 +200,9 @@ def main() -> int:
     ap.add_argument("--split", type=float, nargs=3, default=(0.7, 0.1, 0.2))
     ap.add_argument("--data-seed", type=int, default=21)
     ap.add_argument("--model", default="compact")
-    ap.add_argument("--pretrain-epochs", type=int, default=6)
+    ap.add_argument("--pretrain-epochs", type=int, default=5)
     ap.add_argument("--pretrain-batch-size", type=int, default=64)
-    ap.add_argument("--steps", type=int, default=150, help="fine-tuning steps, every row")
+    ap.add_argument("--steps", type=int, default=120, help="fine-tuning steps, every row")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seeds", type=int, nargs="+", default=(0, 1, 2),

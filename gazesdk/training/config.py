@@ -28,6 +28,9 @@ class TrainConfig:
     mini-generation: the learning rate restarts when filters are re-born), ``constant``, or
     ``auto`` (``generations`` for the ``tat`` scheme, else ``onecycle``).
 
+    ``val_split`` ``none`` skips validation (short runs where it would cost more than the
+    training; TAT needs it).
+
     ``model_options`` are backbone options (``gazesdk models`` lists them), e.g.
     ``{"widths": [16, 32, 64, 96], "dilations": [1]}`` for ``dilated``.
 

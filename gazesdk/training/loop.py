@@ -16,8 +16,8 @@ Files in the run folder (rank 0 writes them): ``config.json``, ``checkpoint.pt``
 split has stare sequences, ``stare_scatter.png``. A pre-training run (no labels) writes
 ``encoder.safetensors`` instead of the last three: the gaze model whose head is untrained, for
 ``--init``. A task may wrap the gaze model in a network with its own heads (``wrap``); the
-loop then trains and checkpoints the whole network and exports the gaze model alone. A task with a per-generation log (TAT) also
-writes ``generations.json``.
+loop then trains and checkpoints the whole network and exports the gaze model alone. A task
+with a per-generation log (TAT) also writes ``generations.json``.
 """
 
 from __future__ import annotations
@@ -226,7 +226,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         data = open_dataset(config.data, progress=False)
     train_idx = split_indices(data, config.train_split, stare=False)
     train_idx = labelled_subset(data, train_idx, config.label_fraction, seed=config.seed)
-    val_idx = split_indices(data, config.val_split, stare=False)
+    val_idx = (split_indices(data, config.val_split, stare=False)
+               if config.val_split != "none" else np.zeros(0, np.int64))
     if config.pretraining:       # no labels: nothing to validate against
         val_idx = val_idx[:0]
     steps_per_epoch = len(train_idx) // config.batch_size

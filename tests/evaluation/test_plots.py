@@ -95,3 +95,24 @@ def test_stare_comparison_png(tmp_path: Path) -> None:
         stare_comparison_png({}, true, sequence, tmp_path / "x.png")
     with pytest.raises(ValueError, match="no sequence"):
         stare_comparison_png(preds, true, np.full(len(true), -1), tmp_path / "x.png")
+
+
+def test_label_efficiency_heatmaps_and_loss_curve(tmp_path):
+    from gazesdk.evaluation.plots import heatmaps_png, label_efficiency_png, loss_curve_png
+
+    rows = [{"method": m, "label_fraction": f, "error_cm_mean": e, "error_cm_std": 0.1}
+            for m, base in (("supervised", 5.0), ("simclr", 4.5))
+            for f, e in ((0.01, base + 2), (0.1, base), (1.0, base - 2))]
+    assert label_efficiency_png(rows, tmp_path / "le.png").stat().st_size > 1000
+    faces = np.random.default_rng(0).integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
+    maps = np.random.default_rng(1).random((2, 3, 4, 4))
+    assert heatmaps_png(faces, maps, tmp_path / "h.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="same B"):
+        heatmaps_png(faces, maps[:1], tmp_path / "bad.png")
+    history = [{"epoch": 1, "train_loss": 2.0, "train_nt_xent": 1.5},
+               {"epoch": 2, "train_loss": 1.0, "train_nt_xent": 0.9}]
+    assert loss_curve_png(history, tmp_path / "l.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="no row has a train_"):
+        loss_curve_png([{"epoch": 1}], tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no rows"):
+        label_efficiency_png([], tmp_path / "y.png")
