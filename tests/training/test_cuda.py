@@ -47,3 +47,17 @@ def test_cuda_tat_run_rebirths_on_the_gpu(tmp_path):
     result = train(cfg, tmp_path / "run", progress=False)
     log = json.loads((tmp_path / "run" / "generations.json").read_text())
     assert log[0]["reborn"] > 0 and result["count"] > 0
+
+
+@pytest.mark.parametrize("settings", [{"scheme": "fra"}, {"scheme": "byol"},
+                                      {"aux": "puzzle-rotation"}])
+def test_cuda_pretraining_and_cotraining(tmp_path, settings):
+    """The momentum copy, the FRA decoder and the pretext heads live on the GPU with the
+    model (bf16 autocast)."""
+    data = tmp_path / "sim"
+    GazeSim(SimConfig(subjects=6, frames_per_subject=24, sessions_per_subject=1,
+                      split_fractions=(0.67, 0.0, 0.33), seed=1)).write_arrays(data)
+    cfg = TrainConfig.from_dict({"data": str(data), "epochs": 2, "batch_size": 16,
+                                 "device": "cuda", **settings})
+    result = train(cfg, tmp_path / "run", progress=False)
+    assert result.get("encoder") or result["count"] > 0
