@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aux", choices=("none", "puzzle", "rotation", "puzzle-rotation"),
                    help="HMTL co-training: self-supervised puzzle/rotation heads trained with "
                         "the gaze heads (aux_* settings in --config)")
+    p.add_argument("--head-pose-weight", type=float,
+                   help="add a HopeNet-style head-pose head trained with this weight (needs "
+                        "head-pose labels: GazeSim has them)")
     p.add_argument("--aux-branch", type=int,
                    help="HMTL: backbone stage the SSL heads branch from (default 3)")
     p.set_defaults(func=_train)
@@ -68,7 +71,7 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, i
              "seed": args.seed, "threads": args.threads,
              "checkpoint_every": args.checkpoint_every}
     for name in ("head", "scheme", "tat_generations", "tat_generation_epochs", "init",
-                 "label_fraction", "aux", "aux_branch"):
+                 "label_fraction", "aux", "aux_branch", "head_pose_weight"):
         flags[name] = getattr(args, name, None)
     if getattr(args, "method", None):
         if settings.get("scheme", args.method) != args.method:

@@ -50,7 +50,15 @@ FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
     "sequence": ("int32", ()),
     "is_calibration": ("bool", ()),
 }
+# Fields a dataset may have: written when the source knows them (GazeSim), absent otherwise
+# (GazeCapture).
+OPTIONAL_FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "head_pose_deg": ("float32", (3,)),
+}
 FIELD_DOCS = {
+    "head_pose_deg": "head pose (yaw, pitch, roll) in degrees, camera frame: yaw turns the face "
+                     "towards +x (the user's right), pitch towards +y (up), roll turns the "
+                     "head's up axis towards -x; 0 = facing the camera upright",
     "dot_pts": "dot position in screen points from the top-left, for the frame's orientation",
     "screen_pts": "active screen size (width, height) in points, for the frame's orientation",
     "device": "index into manifest['devices']",
@@ -76,12 +84,19 @@ class GazeArrays:
         counts = {len(a) for a in self.fields.values()}
         if len(counts) > 1:
             raise DataFormatError(f"gaze array fields differ in length: {sorted(counts)}")
-        for name, (dtype, shape) in FIELDS.items():
+        for name, (dtype, shape) in {**FIELDS, **self._optional()}.items():
             arr = self.fields[name]
             if arr.dtype != np.dtype(dtype) or arr.shape[1:] != shape:
                 raise DataFormatError(
                     f"field {name!r} is {arr.dtype}{arr.shape[1:]}, expected {dtype}{shape}"
                 )
+
+    def _optional(self) -> dict[str, tuple[str, tuple[int, ...]]]:
+        return {k: v for k, v in OPTIONAL_FIELDS.items() if k in self.fields}
+
+    def has(self, name: str) -> bool:
+        """Whether the dataset has field ``name`` (optional fields may be absent)."""
+        return name in self.fields
 
     def __len__(self) -> int:
         return len(self.fields["gaze_cm"])
@@ -101,11 +116,21 @@ class GazeArrays:
         return self.select(self.fields["split"] == SPLITS.index(name))
 
 
-def empty_fields(n: int) -> dict[str, np.ndarray]:
-    """Zero-filled fields for ``n`` samples (``sequence`` is -1: not part of a stare)."""
-    out = {name: np.zeros((n, *shape), dtype) for name, (dtype, shape) in FIELDS.items()}
+def empty_fields(n: int, optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Zero-filled fields for ``n`` samples (``sequence`` is -1: not part of a stare), with
+    the named optional fields."""
+    out = {name: np.zeros((n, *shape), dtype)
+           for name, (dtype, shape) in {**FIELDS, **_optional(optional)}.items()}
     out["sequence"][:] = -1
     return out
+
+
+def _optional(names: tuple[str, ...] | list[str]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    unknown = sorted(set(names) - set(OPTIONAL_FIELDS))
+    if unknown:
+        raise DataFormatError(f"unknown optional field(s) {unknown}; known: "
+                              f"{sorted(OPTIONAL_FIELDS)}")
+    return {k: OPTIONAL_FIELDS[k] for k in names}
 
 
 def concatenate(parts: list[GazeArrays]) -> GazeArrays:
@@ -115,7 +140,8 @@ def concatenate(parts: list[GazeArrays]) -> GazeArrays:
     devices = parts[0].devices
     if any(p.devices != devices for p in parts):
         raise DataFormatError("cannot concatenate gaze arrays with different device lists")
-    fields = {k: np.concatenate([p.fields[k] for p in parts]) for k in FIELDS}
+    shared = [k for k in OPTIONAL_FIELDS if all(p.has(k) for p in parts)]
+    fields = {k: np.concatenate([p.fields[k] for p in parts]) for k in (*FIELDS, *shared)}
     return GazeArrays(fields, devices, dict(parts[0].info))
 
 
@@ -127,7 +153,8 @@ class ArraysWriter:
     """
 
     def __init__(self, out_dir: str | os.PathLike, count: int, devices: tuple[str, ...],
-                 info: Mapping[str, object] | None = None) -> None:
+                 info: Mapping[str, object] | None = None,
+                 optional: tuple[str, ...] = ()) -> None:
         self.out_dir = Path(out_dir)
         if self.out_dir.exists() and any(self.out_dir.iterdir()):
             raise DataFormatError(f"{self.out_dir} exists and is not empty")
@@ -139,28 +166,29 @@ class ArraysWriter:
         self.devices = tuple(devices)
         self.info = dict(info or {})
         self.filled = 0
+        self.layout = {**FIELDS, **_optional(optional)}
         self._maps = {
             name: np.lib.format.open_memmap(self.tmp_dir / f"{name}.npy", mode="w+",
                                             dtype=dtype, shape=(count, *shape))
-            for name, (dtype, shape) in FIELDS.items()
+            for name, (dtype, shape) in self.layout.items()
         }
         self._maps["sequence"][:] = -1
 
     def write(self, fields: Mapping[str, np.ndarray]) -> None:
         """Append a chunk; every field must be given, all with the same number of rows and the
         declared dtype and row shape (nothing is cast or broadcast silently)."""
-        missing = set(FIELDS) - set(fields)
+        missing = set(self.layout) - set(fields)
         if missing:
             raise DataFormatError(f"chunk lacks fields: {sorted(missing)}")
         n = len(fields["gaze_cm"])
-        for name, (dtype, shape) in FIELDS.items():
+        for name, (dtype, shape) in self.layout.items():
             arr = np.asarray(fields[name])
             if arr.shape != (n, *shape) or arr.dtype != np.dtype(dtype):
                 raise DataFormatError(f"chunk field {name!r} is {arr.dtype}{arr.shape}, expected "
                                       f"{dtype}{(n, *shape)}")
         if self.filled + n > self.count:
             raise DataFormatError(f"writing {n} rows would exceed the declared {self.count}")
-        for name in FIELDS:
+        for name in self.layout:
             self._maps[name][self.filled:self.filled + n] = fields[name]
         self.filled += n
 
@@ -173,7 +201,7 @@ class ArraysWriter:
         manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "count": self.count,
                     "devices": list(self.devices), "info": self.info,
                     "fields": {k: {"dtype": d, "shape": list(s), "doc": FIELD_DOCS.get(k, "")}
-                               for k, (d, s) in FIELDS.items()}}
+                               for k, (d, s) in self.layout.items()}}
         (self.tmp_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if self.out_dir.exists():
             self.out_dir.rmdir()
@@ -183,7 +211,8 @@ class ArraysWriter:
 
 def write_arrays(out_dir: str | os.PathLike, data: GazeArrays) -> Path:
     """Write a whole in-memory dataset in the array form."""
-    writer = ArraysWriter(out_dir, len(data), data.devices, data.info)
+    writer = ArraysWriter(out_dir, len(data), data.devices, data.info,
+                          optional=tuple(data._optional()))
     writer.write(data.fields)
     return writer.close()
 
@@ -225,6 +254,15 @@ def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
             fields[name] = np.load(f, mmap_mode="r" if mmap else None, allow_pickle=False)
         except (ValueError, EOFError, OSError) as e:
             raise DataFormatError(f"cannot read {f}: {e or 'empty file'}") from None
+    listed = manifest.get("fields") if isinstance(manifest.get("fields"), dict) else {}
+    for name in OPTIONAL_FIELDS:
+        if name in listed:
+            try:
+                fields[name] = np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
+                                       allow_pickle=False)
+            except (ValueError, EOFError, OSError) as e:
+                raise DataFormatError(f"cannot read {path / (name + '.npy')}: "
+                                      f"{e or 'empty file'}") from None
     devices = manifest.get("devices")
     if not isinstance(devices, list):
         raise DataFormatError(f"{manifest_path} has no device list")

@@ -39,7 +39,8 @@ class GazeModel(nn.Module):
     """
 
     def __init__(self, face: nn.Module, eye: nn.Module, head: nn.Module, *,
-                 face_grid: bool, bins: OrdinalBins, config: dict[str, Any]) -> None:
+                 face_grid: bool, bins: OrdinalBins, config: dict[str, Any],
+                 pose: nn.Module | None = None) -> None:
         super().__init__()
         self.face = face
         self.eye = eye
@@ -55,6 +56,7 @@ class GazeModel(nn.Module):
         self.fc = nn.Linear(width, FEATURE_DIM)
         self.relu = nn.ReLU()
         self.head = head
+        self.pose = pose
         self.register_buffer("input_mean", torch.full((1, 3, 1, 1), PATCH_MEAN),
                              persistent=False)
         self.register_buffer("input_std", torch.full((1, 3, 1, 1), PATCH_STD), persistent=False)
@@ -144,9 +146,26 @@ class GazeModel(nn.Module):
         return self._join(parts, grid), taps
 
     def forward(self, face: torch.Tensor, left_eye: torch.Tensor, right_eye: torch.Tensor,
-                face_grid: torch.Tensor | None = None) -> torch.Tensor:
-        """The head's raw output: logits (N, 2, B) for the ordinal head, (N, 2) cm for l2."""
-        return self.head(self.features(face, left_eye, right_eye, face_grid))
+                face_grid: torch.Tensor | None = None, *, with_pose: bool = False
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """The head's raw output: logits (N, 2, B) for the ordinal head, (N, 2) cm for l2.
+        ``with_pose`` (models built with ``head_pose=True``): also the head-pose logits
+        (N, 3, 66), from the same features."""
+        feature = self.features(face, left_eye, right_eye, face_grid)
+        if not with_pose:
+            return self.head(feature)
+        if self.pose is None:
+            raise ValueError("this model has no head-pose head (build it with head_pose=True)")
+        return self.head(feature), self.pose(feature)
+
+    def predict_head_pose(self, face: torch.Tensor, left_eye: torch.Tensor,
+                          right_eye: torch.Tensor, face_grid: torch.Tensor | None = None
+                          ) -> torch.Tensor:
+        """(N, 3) head yaw, pitch, roll in degrees (camera frame, GazeSim's convention: see
+        ``head_pose_deg`` in :mod:`gazesdk.data.arrays`)."""
+        if self.pose is None:
+            raise ValueError("this model has no head-pose head (build it with head_pose=True)")
+        return self.pose.decode(self.pose(self.features(face, left_eye, right_eye, face_grid)))
 
     def decode(self, output: torch.Tensor) -> torch.Tensor:
         """Raw output -> (N, 2) gaze in cm (ordinal: Guo et al. Eq. 1 decoding; l2: identity)."""

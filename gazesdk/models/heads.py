@@ -61,4 +61,27 @@ class L2Head(nn.Module):
         return output
 
 
+class HeadPoseHead(nn.Module):
+    """HopeNet-style head pose (Ruiz et al. 2018): a linear layer to 66 bins of 3 degrees per
+    angle, (N, 3, 66) logits for yaw, pitch, roll; decoded to degrees as the expectation of the
+    softmax (:mod:`gazesdk.losses.head_pose`). Trained as an auxiliary task, and returned to
+    users by :meth:`GazeModel.predict_head_pose`."""
+
+    def __init__(self, in_features: int = 128) -> None:
+        super().__init__()
+        from gazesdk.losses.head_pose import POSE_BINS
+
+        self.bins = POSE_BINS
+        self.linear = nn.Linear(in_features, 3 * POSE_BINS)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).reshape(-1, 3, self.bins)
+
+    def decode(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, 3, 66) logits -> (N, 3) yaw, pitch, roll in degrees."""
+        from gazesdk.losses.head_pose import pose_expectation
+
+        return pose_expectation(logits)
+
+
 HEADS = ("ordinal", "l2")

@@ -22,7 +22,7 @@ from torch import nn
 from gazesdk.errors import ConfigError
 from gazesdk.losses.ordinal import OrdinalBins
 from gazesdk.models.gaze_model import FEATURE_DIM, GazeModel
-from gazesdk.models.heads import HEADS, L2Head, OrdinalHead
+from gazesdk.models.heads import HEADS, HeadPoseHead, L2Head, OrdinalHead
 
 __all__ = ["FEATURE_DIM", "backbone_summary", "create_model", "list_models", "model_from_config",
            "register_backbone"]
@@ -31,7 +31,7 @@ F = TypeVar("F", bound=Callable[..., nn.Module])
 
 _BACKBONES: dict[str, Callable[..., nn.Module]] = {}
 # Config keys that are not backbone options.
-RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred")
+RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred", "head_pose")
 BRANCHES = ("face", "eye")
 
 
@@ -98,12 +98,15 @@ def _plain(value: Any) -> Any:
 
 
 def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
-                 bins: OrdinalBins | None = None, **backbone_kwargs: Any) -> GazeModel:
+                 bins: OrdinalBins | None = None, head_pose: bool = False,
+                 **backbone_kwargs: Any) -> GazeModel:
     """Build a :class:`GazeModel` with backbone ``name`` (see :func:`list_models`).
 
     ``head`` is ``"ordinal"`` (Guo et al.'s binned regression, with ``bins``; default
     :class:`OrdinalBins`) or ``"l2"`` (plain regression in cm). ``face_grid`` adds iTracker's
-    face-grid input. Other keywords are backbone options (``face_``/``eye_`` prefix: one branch).
+    face-grid input. ``head_pose`` adds a HopeNet-style head-pose head on the gaze feature
+    (:meth:`GazeModel.predict_head_pose`). Other keywords are backbone options (``face_``/
+    ``eye_`` prefix: one branch).
     """
     if not isinstance(name, str) or name not in _BACKBONES:
         raise ConfigError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
@@ -111,6 +114,8 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
         raise ConfigError(f"unknown head {head!r}; known heads: {', '.join(HEADS)}")
     if not isinstance(face_grid, bool):
         raise ConfigError(f"face_grid must be true or false, got {face_grid!r}")
+    if not isinstance(head_pose, bool):
+        raise ConfigError(f"head_pose must be true or false, got {head_pose!r}")
     if bins is None:
         bins = OrdinalBins()
     elif not isinstance(bins, OrdinalBins):
@@ -124,7 +129,10 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
               "x_range": [float(v) for v in bins.x_range],
               "y_range": [float(v) for v in bins.y_range], "centred": bins.centred,
               **_plain(backbone_kwargs)}
-    return GazeModel(face, eye, head_module, face_grid=face_grid, bins=bins, config=config)
+    if head_pose:                   # only then: configs of models without it stay as they were
+        config["head_pose"] = True
+    return GazeModel(face, eye, head_module, face_grid=face_grid, bins=bins, config=config,
+                     pose=HeadPoseHead(FEATURE_DIM) if head_pose else None)
 
 
 def _range(config: Mapping[str, Any], key: str, default: tuple[float, float]
@@ -150,4 +158,5 @@ def model_from_config(config: Mapping[str, Any]) -> GazeModel:
                            y_range=_range(config, "y_range", defaults.y_range),
                            centred=bool(config.get("centred", defaults.centred)))
     return create_model(config["name"], head=config.get("head", "ordinal"),
-                        face_grid=config.get("face_grid", True), bins=bins, **rest)
+                        face_grid=config.get("face_grid", True), bins=bins,
+                        head_pose=bool(config.get("head_pose", False)), **rest)

@@ -28,7 +28,8 @@ def _uniform(n: int, lo: float, hi: float, g: torch.Generator | None) -> torch.T
 
 
 def mirror(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The mirror image of every sample, with the labels that stay true for it."""
+    """The mirror image of every sample, with the labels that stay true for it (gaze x and
+    head yaw and roll negated)."""
     out = dict(batch)
     out["face"] = batch["face"].flip(-1)
     out["left_eye"], out["right_eye"] = batch["right_eye"].flip(-1), batch["left_eye"].flip(-1)
@@ -37,6 +38,9 @@ def mirror(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if "gaze" in batch:
         out["gaze"] = batch["gaze"] * torch.tensor([-1.0, 1.0], dtype=batch["gaze"].dtype,
                                                    device=batch["gaze"].device)
+    if "head_pose" in batch:       # yaw and roll change sign in the mirror, pitch does not
+        out["head_pose"] = batch["head_pose"] * torch.tensor(
+            [-1.0, 1.0, -1.0], dtype=batch["head_pose"].dtype, device=batch["head_pose"].device)
     return out
 
 

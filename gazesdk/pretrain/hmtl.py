@@ -96,7 +96,10 @@ class PretextNet(nn.Module):
                 taps[f"{patch}.{self.layers['face' if patch == 'face' else 'eye']}"])
             for patch in self.transformed}
         if self.supervised:
-            out["gaze"] = self.gaze.head(self.head_dropout(feature))
+            shown = self.head_dropout(feature)
+            out["gaze"] = self.gaze.head(shown)
+            if self.gaze.pose is not None:
+                out["pose"] = self.gaze.pose(shown)
         return out
 
 
@@ -141,10 +144,11 @@ class HMTLCoTraining:
     def __init__(self, *, head: str, bins: OrdinalBins | None, kind: str, grid: int = 2,
                  stage: int = 3, patches: str = "all", weight: float = 50.0,
                  ssl_dropout: float = 0.2, head_dropout: float = 0.5, seed: int = 0,
-                 rank: int = 0) -> None:
+                 rank: int = 0, pose_weight: float = 0.0, pose_alpha: float = 0.001) -> None:
         if weight < 0:
             raise ConfigError(f"aux_weight must be >= 0, got {weight}")
-        self.supervised = SupervisedTask(head=head, bins=bins)
+        self.supervised = SupervisedTask(head=head, bins=bins, pose_weight=pose_weight,
+                                         pose_alpha=pose_alpha)
         self.options = {"kind": kind, "grid": grid, "stage": stage, "patches": patches,
                         "ssl_dropout": ssl_dropout, "head_dropout": head_dropout}
         self.weight, self.seed, self.rank = weight, seed, rank
@@ -167,6 +171,8 @@ class HMTLCoTraining:
                                       patches=self.net.transformed, generator=g)
         out = net(shown)
         named = self.supervised.loss_of(out["gaze"], batch["gaze"])
+        if self.supervised.pose_weight:
+            named = self.supervised.add_pose(named, out["pose"], batch)
         ssl = pretext_loss(out, labels)
         named["loss"] = named["loss"] + self.weight * ssl["ssl"]
         named.update({k: v.detach() for k, v in ssl.items()})
@@ -217,4 +223,6 @@ def cotraining_from_config(config, bins: OrdinalBins, *, rank: int = 0  # noqa: 
     return HMTLCoTraining(head=config.head, bins=bins, kind=config.aux, grid=config.aux_grid,
                           stage=config.aux_branch, patches=config.aux_patches,
                           weight=config.aux_weight, ssl_dropout=config.aux_dropout,
-                          head_dropout=config.aux_head_dropout, seed=config.seed, rank=rank)
+                          head_dropout=config.aux_head_dropout, seed=config.seed, rank=rank,
+                          pose_weight=config.head_pose_weight,
+                          pose_alpha=config.head_pose_alpha)

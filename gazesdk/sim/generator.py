@@ -209,7 +209,7 @@ class GazeSim:
         """Rows ``start:stop`` in the array form (see :mod:`gazesdk.data.arrays`)."""
         index = np.arange(start, stop)
         scene = self.scene(index)
-        out = empty_fields(len(index))
+        out = empty_fields(len(index), optional=("head_pose_deg",))
         size = (PATCH_SIZE, PATCH_SIZE)
         keys = self._noise_keys(index) if noise else None
         out["face"][:] = render_views(scene, scene.face_box, size, "face", noise_keys=keys)
@@ -240,6 +240,7 @@ class GazeSim:
         out["split"][:] = p.subject_split[sess.subject]
         out["sequence"][:] = p.sequence[index]
         out["is_calibration"][:] = p.kind[index] == CALIBRATION
+        out["head_pose_deg"][:] = np.degrees(p.head_pose[index])
 
     def iter_chunks(self, *, progress: bool = False,
                     noise: bool = True) -> Iterator[dict[str, np.ndarray]]:
@@ -253,7 +254,8 @@ class GazeSim:
     def write_arrays(self, out_dir: str | os.PathLike, *, progress: bool = False) -> Path:
         """Write the whole dataset in the array form (memory-mappable ``.npy`` files)."""
         writer = ArraysWriter(out_dir, len(self), self.device_names,
-                              {"source": "GazeSim", "config": self.config.to_dict()})
+                              {"source": "GazeSim", "config": self.config.to_dict()},
+                              optional=("head_pose_deg",))
         for chunk in self.iter_chunks(progress=progress):
             writer.write(chunk)
         return writer.close()

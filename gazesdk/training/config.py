@@ -55,6 +55,10 @@ class TrainConfig:
     the SSL heads and ``aux_head_dropout`` on the gaze head. The ``hmtl-*`` pre-training
     schemes use the branch, grid, patches and SSL dropout too.
 
+    ``head_pose_weight`` > 0 adds a HopeNet-style head-pose head to the model, trained with
+    that weight on the dataset's ``head_pose_deg`` (GazeSim writes it), ``head_pose_alpha``
+    weighting its expectation regression (HopeNet's 0.001).
+
     ``ssl_*``: pre-training heads (projector/predictor hidden width and output size), NT-Xent
     temperature, the redundancy weight gamma of contrastive regression, Barlow Twins' lambda,
     and the base momentum of BYOL/FRA's target network. ``fra_*``: FRA's queries (facial
@@ -126,6 +130,8 @@ class TrainConfig:
     fra_sinkhorn_iterations: int = 3
     fra_me_max_weight: float = 1.0
     fra_decorrelation: float = 0.02
+    head_pose_weight: float = 0.0
+    head_pose_alpha: float = 0.001
 
     @property
     def resolved_schedule(self) -> str:
@@ -176,6 +182,8 @@ class TrainConfig:
                                          "[0, 1]"),
             (self.dwo_eps >= 0 and self.dwo_gamma > 0, "dwo_eps must be >= 0 and dwo_gamma > 0"),
             (0.0 < self.label_fraction <= 1.0, "label_fraction must be in (0, 1]"),
+            (self.head_pose_weight >= 0 and self.head_pose_alpha >= 0,
+             "head_pose_weight and head_pose_alpha must be >= 0"),
             (self.aux in AUX_TASKS, f"aux must be one of {AUX_TASKS}"),
             (self.aux_branch >= 1, "aux_branch (a backbone stage) must be at least 1"),
             (self.aux_grid in (2, 3), "aux_grid must be 2 or 3"),
@@ -211,6 +219,9 @@ class TrainConfig:
         if self.aux != "none" and self.scheme != "supervised":
             raise ConfigError(f"HMTL co-training (aux {self.aux}) runs with the supervised "
                               f"scheme, not {self.scheme}")
+        if self.head_pose_weight > 0 and self.scheme != "supervised":
+            raise ConfigError(f"the head-pose auxiliary task (head_pose_weight) trains with the "
+                              f"supervised scheme (optionally with aux), not {self.scheme}")
         if self.pretraining and self.label_fraction != 1.0:
             raise ConfigError(f"{self.scheme} pre-training uses no labels: label_fraction "
                               f"applies to fine-tuning")

@@ -39,17 +39,22 @@ def open_dataset(path: str | os.PathLike, *, progress: bool = True) -> GazeArray
 
 def to_batch(data: GazeArrays, index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
     """Rows ``index`` as model inputs: patches float (N, 3, 64, 64) in [0, 1], face grid
-    float (N, 25, 25), gaze (N, 2) cm."""
+    float (N, 25, 25), gaze (N, 2) cm, and head pose (N, 3) degrees when the dataset has it."""
     index = np.sort(np.asarray(index))          # memory-mapped reads go faster in order
 
     def patch(name: str) -> torch.Tensor:
         a = torch.from_numpy(np.ascontiguousarray(data[name][index]))
         return a.to(device).permute(0, 3, 1, 2).float().div_(255.0)
 
-    return {"face": patch("face"), "left_eye": patch("left_eye"), "right_eye": patch("right_eye"),
-            "face_grid": torch.from_numpy(np.ascontiguousarray(data["face_grid"][index]))
-            .to(device).float(),
-            "gaze": torch.from_numpy(np.ascontiguousarray(data["gaze_cm"][index])).to(device)}
+    batch = {"face": patch("face"), "left_eye": patch("left_eye"),
+             "right_eye": patch("right_eye"),
+             "face_grid": torch.from_numpy(np.ascontiguousarray(data["face_grid"][index]))
+             .to(device).float(),
+             "gaze": torch.from_numpy(np.ascontiguousarray(data["gaze_cm"][index])).to(device)}
+    if data.has("head_pose_deg"):
+        batch["head_pose"] = torch.from_numpy(
+            np.ascontiguousarray(data["head_pose_deg"][index])).to(device)
+    return batch
 
 
 def split_indices(data: GazeArrays, split: str, *, calibration: bool = False,

@@ -13,7 +13,7 @@ from gazesdk.errors import ConfigError
 from gazesdk.training.checkpoint import CheckpointError, load_checkpoint, load_weights
 
 # Config keys that describe the output head, free to differ between pre-training and now.
-HEAD_KEYS = ("head", "bins", "x_range", "y_range", "centred")
+HEAD_KEYS = ("head", "bins", "x_range", "y_range", "centred", "head_pose")
 SOURCES = ("encoder.safetensors", "model.safetensors", "checkpoint.pt")
 
 
@@ -51,7 +51,7 @@ def load_encoder(model: torch.nn.Module, source: str | os.PathLike) -> Path:
     if any(k.startswith("gaze.") for k in state):     # a pre-training run's checkpoint
         state = {k[len("gaze."):]: v for k, v in state.items() if k.startswith("gaze.")}
     own = model.state_dict()
-    wanted = [k for k in own if not k.startswith("head.")]
+    wanted = [k for k in own if not k.startswith(("head.", "pose."))]
     missing = [k for k in wanted if k not in state]
     if missing:
         raise ConfigError(f"--init {path} lacks {len(missing)} encoder tensor(s), e.g. "

@@ -109,7 +109,8 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
     from gazesdk.models import create_model
 
     return create_model(config.model, head=config.head, face_grid=config.face_grid,
-                        bins=bins_of(config), **dict(config.model_options))
+                        bins=bins_of(config), head_pose=config.head_pose_weight > 0,
+                        **dict(config.model_options))
 
 
 @torch.no_grad()
@@ -128,6 +129,23 @@ def predict(model: torch.nn.Module, data: GazeArrays, index: np.ndarray, device:
         pred = net.predict(b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
         out[rows] = pred.float().cpu().numpy()         # to_batch sorts; rows are sorted here
     net.train(was_training)
+    return out
+
+
+@torch.no_grad()
+def predict_head_pose(model: torch.nn.Module, data: GazeArrays, index: np.ndarray,
+                      device: torch.device, *, batch_size: int = 256) -> np.ndarray:
+    """(len(index), 3) head yaw, pitch, roll in degrees, for a model with a head-pose head."""
+    was_training = model.training
+    model.eval()
+    out = np.zeros((len(index), 3), np.float32)
+    order = np.argsort(index)
+    for i in range(0, len(index), batch_size):
+        rows = order[i:i + batch_size]
+        b = to_batch(data, index[rows], device)
+        out[rows] = model.predict_head_pose(b["face"], b["left_eye"], b["right_eye"],
+                                            b["face_grid"]).float().cpu().numpy()
+    model.train(was_training)
     return out
 
 
@@ -230,6 +248,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                if config.val_split != "none" else np.zeros(0, np.int64))
     if config.pretraining:       # no labels: nothing to validate against
         val_idx = val_idx[:0]
+    if config.head_pose_weight > 0 and not data.has("head_pose_deg"):
+        raise DataFormatError("head_pose_weight > 0 needs head-pose labels, and this dataset has "
+                              "none (GazeSim writes head_pose_deg; GazeCapture has no head "
+                              "pose)")
     steps_per_epoch = len(train_idx) // config.batch_size
     if steps_per_epoch < 1:
         raise DataFormatError(f"the {config.train_split!r} split has {len(train_idx)} rows, "
@@ -431,6 +453,11 @@ def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainCon
         err = np.linalg.norm(predict(model, data, some, device)
                              - np.asarray(data["gaze_cm"][some]), axis=1)
         result["train_error_cm"] = float(err.mean())
+    if getattr(model, "pose", None) is not None and data.has("head_pose_deg"):
+        pose = predict_head_pose(model, data, index, device)
+        err = np.abs(pose - np.asarray(data["head_pose_deg"][index]))
+        result["head_pose_error_deg"] = dict(zip(("yaw", "pitch", "roll"),
+                                                 err.mean(0).tolist(), strict=True))
     (out / "eval_test.json").write_text(json.dumps(result, indent=2) + "\n")
     if result.get("msd_sequences"):
         stare_scatter_png(pred, subset["gaze_cm"], subset["sequence"], out / "stare_scatter.png")

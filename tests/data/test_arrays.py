@@ -443,3 +443,39 @@ def test_writer_discards_a_stale_partial_folder(tmp_path):
     writer.close()
     assert not stale.exists()
     assert load_arrays(out)["gaze_cm"].tolist() == [[1.0, -2.0], [3.0, -4.0]]
+
+
+# --- the optional head-pose field ------------------------------------------------------------
+
+def test_optional_head_pose_round_trips_and_may_be_absent(tmp_path):
+    fields = random_fields(6)
+    pose = np.random.default_rng(1).normal(0, 10, (6, 3)).astype(np.float32)
+    with_pose = GazeArrays({**fields, "head_pose_deg": pose}, DEVICES, {})
+    write_arrays(tmp_path / "a", with_pose)
+    back = load_arrays(tmp_path / "a")
+    assert back.has("head_pose_deg")
+    np.testing.assert_array_equal(np.asarray(back["head_pose_deg"]), pose)
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["fields"]["head_pose_deg"]["shape"] == [3]
+    write_arrays(tmp_path / "b", GazeArrays(fields, DEVICES, {}))       # without it: fine
+    assert not load_arrays(tmp_path / "b").has("head_pose_deg")
+    joined = concatenate([with_pose, GazeArrays(fields, DEVICES, {})])
+    assert not joined.has("head_pose_deg")                            # not in every part
+    assert concatenate([with_pose, with_pose]).has("head_pose_deg")
+    with pytest.raises(DataFormatError, match="head_pose_deg"):
+        GazeArrays({**fields, "head_pose_deg": pose[:, :2]}, DEVICES, {})
+    with pytest.raises(DataFormatError, match="unknown optional"):
+        empty_fields(2, optional=("eye_state",))
+    writer = ArraysWriter(tmp_path / "c", 6, DEVICES, optional=("head_pose_deg",))
+    with pytest.raises(DataFormatError, match="lacks fields.*head_pose_deg"):
+        writer.write(fields)
+
+
+def test_gazesim_head_pose_matches_its_plan(tmp_path):
+    from gazesdk.sim import GazeSim, SimConfig
+
+    sim = GazeSim(SimConfig(subjects=3, frames_per_subject=5, sessions_per_subject=1, seed=2))
+    chunk = sim.render_chunk(0, len(sim))
+    np.testing.assert_allclose(chunk["head_pose_deg"], np.degrees(sim.plan.head_pose),
+                               rtol=1e-6)
+    assert np.abs(chunk["head_pose_deg"]).max() < 60
