@@ -128,12 +128,19 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     return keys
 
 
-def summarise(rows: list[dict]) -> list[dict]:
+def summarise(rows: list[dict], ablation_seeds: tuple[int, ...] = ()) -> list[dict]:
+    """Mean and spread per (method, variant, fraction); the ratio to supervised training is
+    paired: over the same seeds (hence the same labelled subjects) and the same encoder."""
+    rows = list(rows)
+    # The gamma ablation's default gamma is the main row (same seeds as the other gammas).
+    rows += [{**r, "variant": f"gamma{DEFAULT_GAMMA:g}"} for r in rows
+             if r["method"] == "contrastive-regression" and not r["variant"]
+             and r["label_fraction"] == 0.1 and r["seed"] in ablation_seeds]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["method"], r["variant"], r["label_fraction"]), []).append(r)
-    base = {(v, f): float(np.mean([r["error_cm"] for r in rs]))
-            for (m, v, f), rs in groups.items() if m == "supervised"}
+    supervised = {(r["variant"], r["label_fraction"], r["seed"]): r["error_cm"] for r in rows
+                  if r["method"] == "supervised"}
     out = []
     for (method, variant, fraction), rs in sorted(
             groups.items(), key=lambda kv: (kv[0][1], kv[0][2], METHODS.index(kv[0][0]))):
@@ -141,7 +148,9 @@ def summarise(rows: list[dict]) -> list[dict]:
         msd = np.array([r["msd_cm"] for r in rs])
         sd = (lambda a: float(a.std(ddof=1)) if len(a) > 1 else 0.0)  # noqa: E731
         ref_variant = variant if variant in ("dilated", "no-dilation") else ""
-        ref = base.get((ref_variant, fraction))
+        refs = [supervised.get((ref_variant, fraction, r["seed"])) for r in rs]
+        ref = (float(np.mean(refs)) if all(x is not None for x in refs)
+               else None)
         out.append({"method": method, "variant": variant, "label_fraction": fraction,
                     "seeds": [r["seed"] for r in rs], "error_cm_mean": float(err.mean()),
                     "error_cm_std": sd(err), "msd_cm_mean": float(msd.mean()),
@@ -164,10 +173,12 @@ def markdown(summary: list[dict], args: argparse.Namespace, cmd: str) -> str:
             f"{args.frames_per_subject} frames (+ {args.stare} stare sequences each), splits "
             f"{args.split}; model {args.model}. Pre-training: all training subjects, labels "
             f"hidden, {args.pretrain_epochs} epochs, batch {args.pretrain_batch_size}. "
-            f"Fine-tuning: {args.steps} steps of batch {args.batch_size} (lr {args.lr}, "
-            f"one-cycle) on the labels of the given fraction of training subjects. Error: "
+            f"Fine-tuning: {args.steps} steps of batch {args.batch_size} (whole epochs: at "
+            f"100% labels a few more; lr {args.lr}, one-cycle) on the labels of the given "
+            f"fraction of training subjects. Error: "
             f"test subjects' random-dot frames; MSD: their stare sequences; mean ± sample std "
-            f"over seeds (the seed also draws the labelled subjects). Ablation variants "
+            f"over seeds (the seed also draws the labelled subjects); error x supervised "
+            f"divides by supervised training on the same seeds and encoder. Ablation variants "
             f"(10% labels): gammaX = contrastive regression with redundancy weight X (default "
             f"{DEFAULT_GAMMA}); dilated / no-dilation = the `dilated` encoder with widths "
             f"{list(args.dilated_widths)} and rates {list(args.dilations)} or [1], compared "
@@ -230,7 +241,7 @@ def main() -> int:
 
     def finish(row: dict) -> None:
         rows.append(row)
-        summary = summarise(rows)
+        summary = summarise(rows, tuple(args.ablation_seeds))
         main_rows = [{k: r[k] for k in ("method", "label_fraction", "seed", "error_cm",
                                          "msd_cm")} for r in rows if not r["variant"]]
         result = {"command": cmd, "machine": machine(torch_threads_per_run=args.threads,

@@ -4,8 +4,9 @@ Region Awareness", CVPR 2024), written as the authors' code computes them.
 Semantic consistency L_c (Eq. 4-7): the online network's predictions regress the momentum
 network's projections of the other view, D(p, t) = 2 - 2 cos(p, t): for the global embedding
 (weight lambda_c) and for each of the N heatmap-pooled local embeddings, region q against
-region q (weight 1 - lambda_c); the local term adds 0.02 x the mean squared cosine between
-region q's prediction and the other regions' targets (the official code's decorrelation).
+region q (weight 1 - lambda_c); the local term adds 0.02 x (1/N) x the sum of squared cosines
+between region q's prediction and the other regions' targets (the official code's
+decorrelation).
 Summed over the two directions (1 -> 2 and 2 -> 1).
 
 Semantic relation L_r (Eq. 2-3), per view: every pixel's soft assignment to the N facial

@@ -12,7 +12,11 @@ As in the authors' code, the mask embeddings are averaged over the batch (one se
 shared by all images; heatmaps differ between images through their pixel features), and an
 EMA of that average (momentum 0.9, buffer ``proto``) gives the heatmaps in eval mode. Our
 global embedding is the whole encoder's 128-D gaze feature (face, eyes, grid), so the eye
-branch is pre-trained too; the heatmaps and local embeddings are the face branch's.
+branch is pre-trained too; the heatmaps and local embeddings are the face branch's. The
+heatmap softmax has no temperature (the authors' scale 1): the masks are soft, and only the
+relation loss sharpens the assignments (0.1 / 0.04). Under torchrun the mask average,
+Sinkhorn and ME-MAX use each process's share of the batch (the authors all-reduce them), so
+multi-process runs differ slightly from one-process runs.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class PretextNet(nn.Module):
             raise ConfigError(f"unknown pretext {kind!r}; expected one of {KINDS}")
         if patches not in PATCH_CHOICES:
             raise ConfigError(f"aux_patches must be one of {PATCH_CHOICES}, got {patches!r}")
-        if grid not in (2, 3) or PATCH_SIZE % grid:
+        if grid not in (2, 3):
             raise ConfigError(f"the pretext grid must be 2 or 3, got {grid}")
         self.gaze, self.kind, self.grid, self.patches = gaze, kind, grid, patches
         self.supervised = supervised
@@ -73,14 +73,23 @@ class PretextNet(nn.Module):
                                        rotation="rotation" in kind, dropout=ssl_dropout)
         self.heads = nn.ModuleDict(heads)
         self.head_dropout = nn.Dropout(head_dropout)
+        self.frozen: list[nn.Module] = []
         if not supervised:      # pre-training trains only what feeds the pretext heads
-            freeze(gaze.head, gaze.fc)
-            if gaze.grid is not None:
-                freeze(gaze.grid)
+            self.frozen = [gaze.head, gaze.fc, *([gaze.grid] if gaze.grid is not None else [])]
             for name, backbone in branches.items():
-                freeze(*layers_after(backbone, self.layers[name]))
+                self.frozen += layers_after(backbone, self.layers[name])
             if "eye" not in branches:
-                freeze(gaze.eye)
+                self.frozen.append(gaze.eye)
+            freeze(*self.frozen)
+            self.train(self.training)
+
+    def train(self, mode: bool = True) -> PretextNet:
+        """As nn.Module.train, but the layers pre-training does not train stay in eval mode:
+        their BatchNorm statistics are not moved by the transformed patches."""
+        super().train(mode)
+        for m in getattr(self, "frozen", []):
+            m.eval()
+        return self
 
     @property
     def transformed(self) -> tuple[str, ...]:
@@ -106,12 +115,20 @@ class PretextNet(nn.Module):
 def pretext_batch(batch: dict[str, torch.Tensor], *, kind: str, grid: int,
                   patches: tuple[str, ...], generator: torch.Generator
                   ) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, torch.Tensor]]]:
-    """The batch with ``patches`` transformed, and each one's labels."""
+    """The batch with ``patches`` transformed, and each one's labels. When the side is not a
+    multiple of the grid (3 x 3 on 64 pixels) the pieces tile the top-left square that is, and
+    the last row and column of pixels stay in place."""
     out = dict(batch)
     labels = {}
     for patch in patches:
-        p = make_pretext(batch[patch], kind=kind, grid=grid, generator=generator)
-        out[patch] = p.images
+        x = batch[patch]
+        usable = x.shape[-1] - x.shape[-1] % grid     # 3x3 on 64 px: the top-left 63 px
+        p = make_pretext(x[..., :usable, :usable], kind=kind, grid=grid, generator=generator)
+        if usable == x.shape[-1]:
+            out[patch] = p.images
+        else:
+            out[patch] = x.clone()
+            out[patch][..., :usable, :usable] = p.images
         labels[patch] = {"puzzle": p.order.to(p.images.device),
                          "rotation": p.rotation.to(p.images.device)}
     return out, labels

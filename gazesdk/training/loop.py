@@ -43,6 +43,7 @@ from gazesdk.training.task import task_from_config
 
 CHECKPOINT = "checkpoint.pt"
 ENCODER = "encoder.safetensors"
+INPUTS = ("face", "left_eye", "right_eye", "face_grid")
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     uses_labels = getattr(task, "uses_labels", True)
     if hasattr(task, "wrap"):    # pre-training / co-training heads around the gaze model
         model = task.wrap(gaze, steps_per_epoch=steps_per_epoch, epochs=config.epochs)
+        model.to(device)                      # the task's new heads join the model's device
     if getattr(task, "needs_validation", False) and not len(val_idx):
         raise DataFormatError(f"the {config.scheme} scheme needs validation rows (it picks "
                               f"teachers by validation error), and split "
@@ -335,8 +337,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][d.rank::d.world]
             batch = to_batch(data, rows, device)
-            if not uses_labels:
-                del batch["gaze"]
+            if not uses_labels:              # pre-training sees the inputs only
+                batch = {k: batch[k] for k in INPUTS}
             if hasattr(task, "begin_step"):
                 task.begin_step(epoch, step)
             with autocast:
@@ -412,7 +414,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
             task.report(out, batch)
         return {"encoder": str(encoder), "final_loss": history[-1]["train_loss"]}
     export_weights(out / "model.safetensors", gaze.state_dict(), gaze.config)
-    return _final_evaluation(gaze, data, config, device, out)
+    return _final_evaluation(gaze, data, config, device, out, train_idx)
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -435,7 +437,7 @@ def _write_history(out: Path, history: list[dict]) -> None:
 
 
 def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainConfig,
-                      device: torch.device, out: Path) -> dict:
+                      device: torch.device, out: Path, train_idx: np.ndarray) -> dict:
     from gazesdk.evaluation.metrics import evaluate_predictions
     from gazesdk.evaluation.plots import stare_scatter_png
 
@@ -446,8 +448,8 @@ def _final_evaluation(model: torch.nn.Module, data: GazeArrays, config: TrainCon
     subset = data.select(index)
     result = evaluate_predictions(pred, subset, device_names=data.devices)
     result["split"] = config.test_split
-    # The over-fitting gap: the same error on (up to 2000 of) the training rows, in eval mode.
-    train_idx = split_indices(data, config.train_split, stare=False)
+    # The over-fitting gap: the same error on (up to 2000 of) the rows it trained on (the
+    # labelled subset), in eval mode.
     if len(train_idx):
         some = np.random.default_rng(0).permutation(train_idx)[:2000]
         err = np.linalg.norm(predict(model, data, some, device)

@@ -69,6 +69,34 @@ def test_cotraining_adds_weighted_ssl_and_ablation_freezes_heads():
         PretextNet(create_model("compact"), kind="puzzle", patches="eyes")
 
 
+def test_three_by_three_on_64_pixels_keeps_the_last_row_and_column():
+    from gazesdk.pretrain.hmtl import pretext_batch
+
+    batch = random_batch(3)
+    out, labels = pretext_batch(batch, kind="puzzle", grid=3, patches=("face",),
+                                generator=torch.Generator().manual_seed(0))
+    x, y = batch["face"], out["face"]
+    assert torch.equal(y[..., 63, :], x[..., 63, :]) and torch.equal(y[..., :, 63], x[..., :, 63])
+    for i in range(3):
+        for pos, src in enumerate(labels["face"]["puzzle"][i].tolist()):
+            r, c = divmod(pos, 3)
+            sr, sc = divmod(src, 3)
+            assert torch.equal(y[i, :, 21 * r:21 * r + 21, 21 * c:21 * c + 21],
+                               x[i, :, 21 * sr:21 * sr + 21, 21 * sc:21 * sc + 21])
+    assert torch.equal(out["left_eye"], batch["left_eye"])          # only the face
+
+
+def test_frozen_layers_keep_their_batchnorm_statistics():
+    net = PretextNet(create_model("compact"), kind="rotation", stage=2, supervised=False)
+    net.train()
+    after = net.gaze.face.block5.project.bn
+    assert not after.training and net.gaze.face.block2.project.bn.training
+    before = after.running_mean.clone()
+    batch = random_batch(4)
+    net(batch)
+    assert torch.equal(after.running_mean, before)
+
+
 def test_heads_and_mlp_shapes():
     heads = PretextHeads(8, grid=3, puzzle=True, rotation=True)
     out = heads(torch.rand(2, 8, 6, 6))

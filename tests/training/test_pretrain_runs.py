@@ -70,7 +70,7 @@ def test_labels_never_reach_a_pretraining_task(dataset, tmp_path, monkeypatch,
 
     monkeypatch.setattr(ContrastiveTask, "__call__", spy)
     train(cfg(dataset, scheme="simclr"), tmp_path / "run", progress=False)
-    assert keys and all("gaze" not in k for k in keys)
+    assert keys and all(k == {"face", "left_eye", "right_eye", "face_grid"} for k in keys)
 
 
 def test_hmtl_cotraining_exports_a_plain_gaze_model(dataset, tmp_path, restore_threads):
