@@ -82,6 +82,8 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
     model, pre_extra = args.model, {}
     if variant.startswith("gamma"):
         pre_extra["ssl_gamma"] = float(variant[len("gamma"):])
+    elif variant == "long":
+        pre_extra["epochs"] = args.long_pretrain_epochs
     elif variant in ("dilated", "no-dilation"):
         model = "dilated"
     settings = {"data": str(data), "model": model, "batch_size": args.batch_size,
@@ -113,8 +115,11 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
 
 
 def plan(args: argparse.Namespace) -> list[tuple]:
-    """The 10% rows first (the acceptance comparison), then 1% and 100%, then ablations."""
+    """The 10% rows first (the acceptance comparison), then 1% and 100%, then ablations, then
+    longer pre-training of ``--long-methods``."""
     keys: list[tuple] = []
+    if args.part == "long":
+        return long_plan(args)
     for seed in args.seeds:
         keys += [(m, 0.1, seed, "") for m in METHODS]
     for fraction in (0.01, 1.0):
@@ -125,7 +130,11 @@ def plan(args: argparse.Namespace) -> list[tuple]:
         for variant in ("dilated", "no-dilation"):
             keys += [("supervised", 0.1, seed, variant),
                      ("contrastive-regression", 0.1, seed, variant)]
-    return keys
+    return keys + (long_plan(args) if args.part == "all" else [])
+
+
+def long_plan(args: argparse.Namespace) -> list[tuple]:
+    return [(m, 0.1, seed, "long") for m in args.long_methods for seed in args.seeds]
 
 
 def summarise(rows: list[dict], ablation_seeds: tuple[int, ...] = ()) -> list[dict]:
@@ -182,7 +191,8 @@ def markdown(summary: list[dict], args: argparse.Namespace, cmd: str) -> str:
             f"(10% labels): gammaX = contrastive regression with redundancy weight X (default "
             f"{DEFAULT_GAMMA}); dilated / no-dilation = the `dilated` encoder with widths "
             f"{list(args.dilated_widths)} and rates {list(args.dilations)} or [1], compared "
-            f"with supervised training of the same encoder.\nCommand: `{cmd}`\n\n"
+            f"with supervised training of the same encoder; long = {args.long_pretrain_epochs} "
+            f"pre-training epochs instead of {args.pretrain_epochs}.\nCommand: `{cmd}`\n\n"
             + "\n".join(lines) + "\n")
 
 
@@ -221,6 +231,12 @@ def main() -> int:
     ap.add_argument("--ablation-seeds", type=int, nargs="*", default=(0,))
     ap.add_argument("--dilated-widths", type=int, nargs="+", default=(16, 32, 64, 96))
     ap.add_argument("--dilations", type=int, nargs="+", default=(1, 2, 4))
+    ap.add_argument("--long-pretrain-epochs", type=int, default=25,
+                    help="the 'long' variant: pre-training epochs")
+    ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression", "simclr",
+                                                            "fra"), choices=PRETRAIN)
+    ap.add_argument("--part", choices=("all", "main", "long"), default="all",
+                    help="which runs: main = without the long variant")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fresh", action="store_true", help="delete --work first")
