@@ -231,7 +231,7 @@ def main() -> int:
     ap.add_argument("--ablation-seeds", type=int, nargs="*", default=(0,))
     ap.add_argument("--dilated-widths", type=int, nargs="+", default=(16, 32, 64, 96))
     ap.add_argument("--dilations", type=int, nargs="+", default=(1, 2, 4))
-    ap.add_argument("--long-pretrain-epochs", type=int, default=25,
+    ap.add_argument("--long-pretrain-epochs", type=int, default=15,
                     help="the 'long' variant: pre-training epochs")
     ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression", "simclr",
                                                             "fra"), choices=PRETRAIN)
