@@ -54,3 +54,15 @@ def assert_same_weights(a_path: Path, b_path: Path) -> None:
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+
+
+def small_sim(folder: Path, **overrides: object) -> Path:
+    """A small GazeSim array dataset in ``folder/sim`` (one session per subject; settings
+    overridable), for tests that train."""
+    from gazesdk.sim import GazeSim, SimConfig
+
+    settings: dict = {"subjects": 8, "frames_per_subject": 24, "sessions_per_subject": 1,
+                      "split_fractions": (0.75, 0.125, 0.125), "seed": 0, **overrides}
+    path = folder / "sim"
+    GazeSim(SimConfig(**settings)).write_arrays(path)
+    return path

@@ -115,39 +115,35 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, data: GazeArrays, index: np.ndarray, device: torch.device,
-            *, batch_size: int = 256) -> np.ndarray:
-    """(len(index), 2) predictions in cm, in the order of ``index``."""
+def _per_row(model: torch.nn.Module, data: GazeArrays, index: np.ndarray,
+             device: torch.device, method: str, width: int, batch_size: int) -> np.ndarray:
+    """``model.<method>(face, left_eye, right_eye, face_grid)`` on rows ``index`` in eval
+    mode, (len(index), width), in the order of ``index``."""
     net = getattr(model, "module", model)
     net = getattr(net, "gaze", net)          # a pre-training / co-training wrapper's model
     was_training = net.training
     net.eval()
-    out = np.zeros((len(index), 2), np.float32)
+    out = np.zeros((len(index), width), np.float32)
     order = np.argsort(index)
     for i in range(0, len(index), batch_size):
         rows = order[i:i + batch_size]
         b = to_batch(data, index[rows], device)
-        pred = net.predict(b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
+        pred = getattr(net, method)(b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
         out[rows] = pred.float().cpu().numpy()         # to_batch sorts; rows are sorted here
     net.train(was_training)
     return out
 
 
-@torch.no_grad()
+def predict(model: torch.nn.Module, data: GazeArrays, index: np.ndarray, device: torch.device,
+            *, batch_size: int = 256) -> np.ndarray:
+    """(len(index), 2) predictions in cm, in the order of ``index``."""
+    return _per_row(model, data, index, device, "predict", 2, batch_size)
+
+
 def predict_head_pose(model: torch.nn.Module, data: GazeArrays, index: np.ndarray,
                       device: torch.device, *, batch_size: int = 256) -> np.ndarray:
     """(len(index), 3) head yaw, pitch, roll in degrees, for a model with a head-pose head."""
-    was_training = model.training
-    model.eval()
-    out = np.zeros((len(index), 3), np.float32)
-    order = np.argsort(index)
-    for i in range(0, len(index), batch_size):
-        rows = order[i:i + batch_size]
-        b = to_batch(data, index[rows], device)
-        out[rows] = model.predict_head_pose(b["face"], b["left_eye"], b["right_eye"],
-                                            b["face_grid"]).float().cpu().numpy()
-    model.train(was_training)
-    return out
+    return _per_row(model, data, index, device, "predict_head_pose", 3, batch_size)
 
 
 def _epoch_order(train_idx: np.ndarray, seed: int, epoch: int) -> np.ndarray:

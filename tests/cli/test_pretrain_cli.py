@@ -6,25 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
+from helpers import small_sim
 
 from gazesdk.cli import main
-from gazesdk.sim import GazeSim, SimConfig
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "sim"
-    GazeSim(SimConfig(subjects=6, frames_per_subject=20, sessions_per_subject=1,
-                      split_fractions=(0.67, 0.0, 0.33), seed=9)).write_arrays(path)
-    return path
+    return small_sim(tmp_path_factory.mktemp("cli"), subjects=6, frames_per_subject=20,
+                     split_fractions=(0.67, 0.0, 0.33), seed=9)
 
 
 @pytest.fixture(autouse=True)
-def keep_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
+def _threads(restore_threads):
+    """In-process training sets torch's thread count: restored after each test."""
 
 
 def one_line_error(capsys, *needles: str) -> None:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import random_batch
+from helpers import random_batch, small_sim
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.models import create_model, model_from_config
 from gazesdk.pretrain.augment import mirror
-from gazesdk.sim import GazeSim, SimConfig
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.loop import train
 from gazesdk.training.supervised import SupervisedTask
@@ -57,10 +56,8 @@ def test_mirror_negates_yaw_and_roll():
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("pose") / "sim"
-    GazeSim(SimConfig(subjects=6, frames_per_subject=24, sessions_per_subject=1,
-                      split_fractions=(0.67, 0.0, 0.33), seed=3)).write_arrays(path)
-    return path
+    return small_sim(tmp_path_factory.mktemp("pose"), subjects=6,
+                     split_fractions=(0.67, 0.0, 0.33), seed=3)
 
 
 def test_training_reports_head_pose_error(dataset, tmp_path, restore_threads):

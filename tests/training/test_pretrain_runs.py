@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import assert_same_weights, kill_when
+from helpers import assert_same_weights, kill_when, small_sim
 
 from gazesdk.errors import ConfigError
-from gazesdk.sim import GazeSim, SimConfig
 from gazesdk.training.checkpoint import load_weights
 from gazesdk.training.config import PRETRAIN_SCHEMES, TrainConfig
 from gazesdk.training.loop import CHECKPOINT, ENCODER, train
@@ -21,11 +20,8 @@ from gazesdk.training.loop import CHECKPOINT, ENCODER, train
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "sim"
-    GazeSim(SimConfig(subjects=8, frames_per_subject=24, sessions_per_subject=1,
-                      stare_sequences=1, stare_frames=6, split_fractions=(0.75, 0.125, 0.125),
-                      seed=4)).write_arrays(path)
-    return path
+    return small_sim(tmp_path_factory.mktemp("data"), stare_sequences=1, stare_frames=6,
+                     seed=4)
 
 
 def cfg(data: Path, **kw: object) -> TrainConfig:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the training tests."""
+"""Fixtures shared by the tests."""
 
 from __future__ import annotations
 
