@@ -103,6 +103,8 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
         settings["init"] = str(pretrain(tag, {"scheme": method, **pre_extra}, data, args))
     elif method.endswith("-cotrain"):
         settings["aux"] = method[len("hmtl-"):-len("-cotrain")]
+        if variant == "no-ssl-heads":          # the paper's "puzzled images without SSL heads"
+            settings["aux_weight"] = 0.0
     name = f"{method}{'_' + variant if variant else ''}_f{fraction:g}_s{seed}"
     out = args.work / "finetune" / name
     seconds = run_training(settings, out, threads=args.threads)
@@ -120,6 +122,8 @@ def plan(args: argparse.Namespace) -> list[tuple]:
     keys: list[tuple] = []
     if args.part == "long":
         return long_plan(args)
+    if args.part == "no-ssl-heads":
+        return heads_plan(args)
     for seed in args.seeds:
         keys += [(m, 0.1, seed, "") for m in METHODS]
     for fraction in (0.01, 1.0):
@@ -130,11 +134,17 @@ def plan(args: argparse.Namespace) -> list[tuple]:
         for variant in ("dilated", "no-dilation"):
             keys += [("supervised", 0.1, seed, variant),
                      ("contrastive-regression", 0.1, seed, variant)]
-    return keys + (long_plan(args) if args.part == "all" else [])
+    return keys + (long_plan(args) + heads_plan(args) if args.part == "all" else [])
 
 
 def long_plan(args: argparse.Namespace) -> list[tuple]:
     return [(m, 0.1, seed, "long") for m in args.long_methods for seed in args.seeds]
+
+
+def heads_plan(args: argparse.Namespace) -> list[tuple]:
+    """HMTL's ablation: co-training on transformed patches with the SSL loss weight at 0."""
+    return [(f"hmtl-{k}-cotrain", 0.1, seed, "no-ssl-heads") for k in COTRAIN
+            for seed in (args.seeds if k == "puzzle-rotation" else args.seeds[:1])]
 
 
 def summarise(rows: list[dict], ablation_seeds: tuple[int, ...] = ()) -> list[dict]:
@@ -192,7 +202,9 @@ def markdown(summary: list[dict], args: argparse.Namespace, cmd: str) -> str:
             f"{DEFAULT_GAMMA}); dilated / no-dilation = the `dilated` encoder with widths "
             f"{list(args.dilated_widths)} and rates {list(args.dilations)} or [1], compared "
             f"with supervised training of the same encoder; long = {args.long_pretrain_epochs} "
-            f"pre-training epochs instead of {args.pretrain_epochs}.\nCommand: `{cmd}`\n\n"
+            f"pre-training epochs instead of {args.pretrain_epochs}; no-ssl-heads = HMTL "
+            f"co-training with the SSL loss weight 0 (transformed patches and the 0.5 dropout, "
+            f"no SSL heads: the paper's ablation).\nCommand: `{cmd}`\n\n"
             + "\n".join(lines) + "\n")
 
 
@@ -235,8 +247,8 @@ def main() -> int:
                     help="the 'long' variant: pre-training epochs")
     ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression", "simclr",
                                                             "fra"), choices=PRETRAIN)
-    ap.add_argument("--part", choices=("all", "main", "long"), default="all",
-                    help="which runs: main = without the long variant")
+    ap.add_argument("--part", choices=("all", "main", "long", "no-ssl-heads"), default="all",
+                    help="which runs: main = without the long and no-ssl-heads variants")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fresh", action="store_true", help="delete --work first")
