@@ -245,8 +245,8 @@ def main() -> int:
     ap.add_argument("--dilations", type=int, nargs="+", default=(1, 2, 4))
     ap.add_argument("--long-pretrain-epochs", type=int, default=15,
                     help="the 'long' variant: pre-training epochs")
-    ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression", "simclr",
-                                                            "fra"), choices=PRETRAIN)
+    ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression", "simclr"),
+                    choices=PRETRAIN)
     ap.add_argument("--part", choices=("all", "main", "long", "no-ssl-heads"), default="all",
                     help="which runs: main = without the long and no-ssl-heads variants")
     ap.add_argument("--jobs", type=int, default=2)
