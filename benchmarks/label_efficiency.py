@@ -54,7 +54,7 @@ def pretrain(name: str, extra: dict, data: Path, args: argparse.Namespace) -> Pa
     with _lock(name):
         settings = {"data": str(data), "model": args.model, "epochs": args.pretrain_epochs,
                     "batch_size": args.pretrain_batch_size, "lr": args.lr, "seed": 0,
-                    "threads": args.threads, "device": "cpu", **extra}
+                    "threads": args.threads, "device": args.device, **extra}
         seconds = run_training(settings, out, threads=args.threads, done="encoder.safetensors")
         if seconds:
             print(f"pretrain {name}: {seconds:.0f} s", flush=True)
@@ -87,7 +87,7 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
     elif variant in ("dilated", "no-dilation"):
         model = "dilated"
     settings = {"data": str(data), "model": model, "batch_size": args.batch_size,
-                "lr": args.lr, "seed": seed, "threads": args.threads, "device": "cpu",
+                "lr": args.lr, "seed": seed, "threads": args.threads, "device": args.device,
                 "label_fraction": fraction, "val_split": "none",
                 "epochs": fine_tune_epochs(data, fraction, seed, args)}
     if model == "dilated":
@@ -249,6 +249,8 @@ def main() -> int:
                     choices=PRETRAIN)
     ap.add_argument("--part", choices=("all", "main", "long", "no-ssl-heads"), default="all",
                     help="which runs: main = without the long and no-ssl-heads variants")
+    ap.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                    help="where every run trains (cuda on a GPU machine)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fresh", action="store_true", help="delete --work first")
