@@ -54,3 +54,15 @@ def run_all(jobs: int, runs: list[Callable[[], dict]], finish: Callable[[dict], 
 
 def history(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def sim_dataset(path: Path, *, subjects: int, frames_per_subject: int, stare: int,
+                split: tuple[float, float, float], seed: int) -> Path:
+    """The benchmark's GazeSim dataset at ``path`` (written once, reused by reruns)."""
+    if not (path / "manifest.json").exists():
+        from gazesdk.sim import GazeSim, SimConfig
+
+        GazeSim(SimConfig(subjects=subjects, frames_per_subject=frames_per_subject,
+                          stare_sequences=stare, split_fractions=tuple(split),
+                          seed=seed)).write_arrays(path)
+    return path

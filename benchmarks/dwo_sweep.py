@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import history, run_all, run_training  # noqa: E402
+from _runs import history, run_all, run_training, sim_dataset  # noqa: E402
 
 RECOMMENDED = (8, 1, 0.9)          # center bins, T, Org. (the paper's Table 5 choice)
 
@@ -157,13 +157,9 @@ def main() -> int:
     args = ap.parse_args()
 
     args.work.mkdir(parents=True, exist_ok=True)
-    data = args.work / "data"
-    if not (data / "manifest.json").exists():
-        from gazesdk.sim import GazeSim, SimConfig
-
-        GazeSim(SimConfig(subjects=args.subjects, frames_per_subject=args.frames_per_subject,
-                          stare_sequences=args.stare, split_fractions=tuple(args.split),
-                          seed=args.data_seed)).write_arrays(data)
+    data = sim_dataset(args.work / "data", subjects=args.subjects,
+                       frames_per_subject=args.frames_per_subject, stare=args.stare,
+                       split=args.split, seed=args.data_seed)
     cmd = command()
     rows: list[dict] = []
 

@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import run_all, run_training  # noqa: E402
+from _runs import run_all, run_training, sim_dataset  # noqa: E402
 
 PRETRAIN = ("contrastive-regression", "simclr", "barlow-twins", "byol", "fra", "hmtl-puzzle",
             "hmtl-rotation", "hmtl-puzzle-rotation")
@@ -259,13 +259,9 @@ def main() -> int:
     if args.fresh and args.work.exists():
         shutil.rmtree(args.work)
     args.work.mkdir(parents=True, exist_ok=True)
-    data = args.work / "data"
-    if not (data / "manifest.json").exists():
-        from gazesdk.sim import GazeSim, SimConfig
-
-        GazeSim(SimConfig(subjects=args.subjects, frames_per_subject=args.frames_per_subject,
-                          stare_sequences=args.stare, split_fractions=tuple(args.split),
-                          seed=args.data_seed)).write_arrays(data)
+    data = sim_dataset(args.work / "data", subjects=args.subjects,
+                       frames_per_subject=args.frames_per_subject, stare=args.stare,
+                       split=args.split, seed=args.data_seed)
     cmd = command()
     rows: list[dict] = []
 

@@ -66,3 +66,16 @@ def small_sim(folder: Path, **overrides: object) -> Path:
     path = folder / "sim"
     GazeSim(SimConfig(**settings)).write_arrays(path)
     return path
+
+
+def one_line_error(capsys, *needles: str, prefix: str = "gazesdk ") -> str:  # noqa: ANN001
+    """The CLI's error output: one line, no traceback, starting with ``prefix`` and holding
+    every needle; returned."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(prefix), err
+    for n in needles:
+        assert n in lines[0], (n, err)
+    return lines[0]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import small_sim
+from helpers import one_line_error, small_sim
 
 from gazesdk.cli import main
 
@@ -20,13 +20,6 @@ def dataset(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _threads(restore_threads):
     """In-process training sets torch's thread count: restored after each test."""
-
-
-def one_line_error(capsys, *needles: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in err, err
 
 
 def test_pretrain_then_fine_tune(dataset, tmp_path, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import helpers
 import numpy as np
 import pytest
 
@@ -23,15 +24,8 @@ def generate(out, *extra: str) -> int:
     return main(["sim", "generate", "--out", str(out), *extra])
 
 
-def one_line_error(capsys, *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("gazesdk sim: error: "), err
-    for n in needles:
-        assert n in lines[0], (n, err)
-    return lines[0]
+def one_line_error(capsys, *needles: str) -> str:  # noqa: ANN001
+    return helpers.one_line_error(capsys, *needles, prefix="gazesdk sim: error: ")
 
 
 # --- generate ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import one_line_error
 
 from gazesdk.cli import main
 from gazesdk.data.arrays import load_arrays
@@ -38,13 +39,6 @@ def run(dataset, tmp_path_factory) -> Path:
                  "--batch-size", "8", "--threads", "1", "--quiet"]) == 0
     torch.set_num_threads(threads)
     return out
-
-
-def one_line_error(capsys, *needles: str) -> None:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    for n in needles:
-        assert n in err, err
 
 
 def test_eval_checkpoint_and_exported_weights_agree(run, dataset, capsys):
