@@ -62,6 +62,20 @@ def stage_ends(backbone: nn.Module, *, size: int = 64) -> list[str]:
     return ends
 
 
+@torch.no_grad()
+def channels_at(backbone: nn.Module, layer: str, *, size: int = 64) -> int:
+    """The number of channels of layer ``layer``'s output (a probe in eval mode; the
+    backbone's mode is restored)."""
+    param = next(backbone.parameters(), None)
+    x = torch.zeros(1, 3, size, size, device=param.device if param is not None else None)
+    was_training = backbone.training
+    backbone.eval()
+    try:
+        return int(run_tapped(backbone, x, [layer])[1][layer].shape[1])
+    finally:
+        backbone.train(was_training)
+
+
 def stage_layer(backbone: nn.Module, stage: int) -> str:
     """The layer ending stage ``stage`` (1-based)."""
     ends = stage_ends(backbone)

@@ -14,8 +14,7 @@ from gazesdk.losses.byol import byol_symmetric
 from gazesdk.models.gaze_model import FEATURE_DIM
 from gazesdk.pretrain.ema import ema_update, momentum_at, momentum_copy
 from gazesdk.pretrain.heads import MLP
-from gazesdk.pretrain.task import PretrainTask, freeze, inputs, stack_views
-from gazesdk.training.task import register_scheme
+from gazesdk.pretrain.task import PretrainTask, freeze, inputs, register_pretraining, stack_views
 
 
 class MomentumNet(nn.Module):
@@ -89,11 +88,5 @@ class BYOLTask(MomentumTask):
         return {"loss": loss, "byol": loss.detach()}
 
 
-@register_scheme("byol")
-def _byol(*, head: str = "ordinal", bins: object = None, rank: int = 0,
-          **options: object) -> BYOLTask:
-    return BYOLTask(rank=rank, **options)  # type: ignore[arg-type]
-
-
-_byol.config_options = lambda c: {  # type: ignore[attr-defined]
-    "hidden": c.ssl_hidden_dim, "dim": c.ssl_dim, "momentum": c.ssl_momentum, "seed": c.seed}
+register_pretraining("byol", BYOLTask, lambda c: {
+    "hidden": c.ssl_hidden_dim, "dim": c.ssl_dim, "momentum": c.ssl_momentum, "seed": c.seed})

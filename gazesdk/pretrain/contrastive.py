@@ -17,8 +17,7 @@ from gazesdk.losses.contrastive_regression import contrastive_regression_loss
 from gazesdk.losses.nt_xent import nt_xent
 from gazesdk.models.gaze_model import FEATURE_DIM
 from gazesdk.pretrain.heads import MLP
-from gazesdk.pretrain.task import PretrainTask, freeze, inputs, stack_views
-from gazesdk.training.task import register_scheme
+from gazesdk.pretrain.task import PretrainTask, freeze, inputs, register_pretraining, stack_views
 
 METHODS = ("simclr", "barlow-twins", "contrastive-regression")
 
@@ -67,16 +66,7 @@ class ContrastiveTask(PretrainTask):
                                            gamma=self.gamma)
 
 
-def _factory(method: str):  # noqa: ANN202
-    def make(*, head: str = "ordinal", bins: object = None, rank: int = 0,
-             **options: object) -> ContrastiveTask:
-        return ContrastiveTask(method=method, rank=rank, **options)  # type: ignore[arg-type]
-
-    make.config_options = lambda c: {  # type: ignore[attr-defined]
-        "temperature": c.ssl_temperature, "gamma": c.ssl_gamma, "bt_lambda": c.ssl_bt_lambda,
-        "hidden": c.ssl_hidden_dim, "dim": c.ssl_dim, "seed": c.seed}
-    return make
-
-
 for _method in METHODS:
-    register_scheme(_method)(_factory(_method))
+    register_pretraining(_method, ContrastiveTask, lambda c: {
+        "temperature": c.ssl_temperature, "gamma": c.ssl_gamma, "bt_lambda": c.ssl_bt_lambda,
+        "hidden": c.ssl_hidden_dim, "dim": c.ssl_dim, "seed": c.seed}, method=_method)

@@ -28,12 +28,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from gazesdk.losses.fra import semantic_consistency_loss, semantic_relation_loss
-from gazesdk.models.gaze_model import FEATURE_DIM, PATCH_SIZE
-from gazesdk.models.taps import feature_map_layer, run_tapped
+from gazesdk.models.gaze_model import FEATURE_DIM
+from gazesdk.models.taps import channels_at, feature_map_layer
 from gazesdk.pretrain.byol import MomentumNet, MomentumTask
 from gazesdk.pretrain.heads import MLP, PixelMLP
-from gazesdk.pretrain.task import freeze, inputs, stack_views
-from gazesdk.training.task import register_scheme
+from gazesdk.pretrain.task import freeze, inputs, register_pretraining, stack_views
 
 
 def sine_positions(height: int, width: int, dim: int, device: torch.device | None = None
@@ -114,15 +113,8 @@ class FRANet(MomentumNet):
         self.gaze = gaze
         freeze(gaze.head)
         self.layer = feature_map_layer(gaze.face)
-        with torch.no_grad():
-            was = gaze.face.training
-            gaze.face.eval()
-            probe = torch.zeros(1, 3, PATCH_SIZE, PATCH_SIZE,
-                                device=next(gaze.parameters()).device)
-            channels = run_tapped(gaze.face, probe, [self.layer])[1][self.layer].shape[1]
-            gaze.face.train(was)
-        self.neck = FRANeck(channels, hidden=hidden, dim=dim, queries=queries,
-                            decoder_layers=decoder_layers)
+        self.neck = FRANeck(channels_at(gaze.face, self.layer), hidden=hidden, dim=dim,
+                            queries=queries, decoder_layers=decoder_layers)
         self.global_predictor = MLP(dim, hidden, dim)
         self.local_predictor = MLP(dim, hidden, dim)
         self.make_target()
@@ -209,19 +201,13 @@ class FRATask(MomentumTask):
         return heatmaps_png(faces, maps.float().cpu().numpy(), out_dir / "fra_heatmaps.png")
 
 
-@register_scheme("fra")
-def _fra(*, head: str = "ordinal", bins: object = None, rank: int = 0,
-         **options: object) -> FRATask:
-    return FRATask(rank=rank, **options)  # type: ignore[arg-type]
-
-
-_fra.config_options = lambda c: {  # type: ignore[attr-defined]
+register_pretraining("fra", FRATask, lambda c: {
     "hidden": c.ssl_hidden_dim, "dim": c.ssl_dim, "momentum": c.ssl_momentum, "seed": c.seed,
     "queries": c.fra_queries, "decoder_layers": c.fra_decoder_layers,
     "lambda_c": c.fra_lambda_c, "lambda_r": c.fra_lambda_r,
     "student_temperature": c.fra_student_temperature,
     "teacher_temperature": c.fra_teacher_temperature,
     "sinkhorn_iterations": c.fra_sinkhorn_iterations, "me_max_weight": c.fra_me_max_weight,
-    "decorrelation": c.fra_decorrelation}
+    "decorrelation": c.fra_decorrelation})
 
 __all__ = ["FRANeck", "FRANet", "FRATask", "sine_positions"]

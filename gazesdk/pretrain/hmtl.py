@@ -27,13 +27,12 @@ from torch import nn
 
 from gazesdk.errors import ConfigError
 from gazesdk.losses.ordinal import OrdinalBins
-from gazesdk.models.gaze_model import PATCH_SIZE
-from gazesdk.models.taps import layers_after, run_tapped, stage_layer
+from gazesdk.models.taps import channels_at, layers_after, stage_layer
 from gazesdk.pretrain.heads import PretextHeads
 from gazesdk.pretrain.puzzle import KINDS, make_pretext
-from gazesdk.pretrain.task import PretrainTask, freeze, inputs
+from gazesdk.pretrain.task import PretrainTask, freeze, inputs, register_pretraining
 from gazesdk.training.supervised import SupervisedTask
-from gazesdk.training.task import register_scheme, seeded_generator
+from gazesdk.training.task import seeded_generator
 
 PATCH_CHOICES = ("all", "face")
 
@@ -61,16 +60,9 @@ class PretextNet(nn.Module):
             branches["eye"] = gaze.eye
         heads = {}
         for name, backbone in branches.items():
-            with torch.no_grad():
-                was = backbone.training
-                backbone.eval()
-                probe = torch.zeros(1, 3, PATCH_SIZE, PATCH_SIZE,
-                                    device=next(gaze.parameters()).device)
-                channels = run_tapped(backbone, probe, [self.layers[name]])[1][
-                    self.layers[name]].shape[1]
-                backbone.train(was)
-            heads[name] = PretextHeads(channels, grid=grid, puzzle="puzzle" in kind,
-                                       rotation="rotation" in kind, dropout=ssl_dropout)
+            heads[name] = PretextHeads(channels_at(backbone, self.layers[name]), grid=grid,
+                                       puzzle="puzzle" in kind, rotation="rotation" in kind,
+                                       dropout=ssl_dropout)
         self.heads = nn.ModuleDict(heads)
         self.head_dropout = nn.Dropout(head_dropout)
         self.frozen: list[nn.Module] = []
@@ -219,19 +211,10 @@ class PretextTask(PretrainTask):
         return {"loss": ssl["ssl"], **{k: v.detach() for k, v in ssl.items()}}
 
 
-def _pretext_factory(kind: str):  # noqa: ANN202
-    def make(*, head: str = "ordinal", bins: object = None, rank: int = 0,
-             **options: object) -> PretextTask:
-        return PretextTask(kind=kind, rank=rank, **options)  # type: ignore[arg-type]
-
-    make.config_options = lambda c: {  # type: ignore[attr-defined]
-        "grid": c.aux_grid, "stage": c.aux_branch, "patches": c.aux_patches,
-        "ssl_dropout": c.aux_dropout, "seed": c.seed}
-    return make
-
-
 for _kind in KINDS:
-    register_scheme(f"hmtl-{_kind}")(_pretext_factory(_kind))
+    register_pretraining(f"hmtl-{_kind}", PretextTask, lambda c: {
+        "grid": c.aux_grid, "stage": c.aux_branch, "patches": c.aux_patches,
+        "ssl_dropout": c.aux_dropout, "seed": c.seed}, kind=_kind)
 
 
 def cotraining_from_config(config, bins: OrdinalBins, *, rank: int = 0  # noqa: ANN001

@@ -8,11 +8,13 @@ torchrun) synchronises that whole network, and keeps only the gaze model at the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from gazesdk.pretrain.augment import GazeSafeAugment
-from gazesdk.training.task import seeded_generator
+from gazesdk.training.task import register_scheme, seeded_generator
 
 PATCHES = ("face", "left_eye", "right_eye")
 
@@ -72,3 +74,15 @@ class PretrainTask:
               ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         g = self.generator()
         return self.augment(batch, generator=g), self.augment(batch, generator=g)
+
+
+def register_pretraining(name: str, task: Callable[..., PretrainTask],
+                         options: Callable[[object], dict], **fixed: object) -> None:
+    """Register pre-training scheme ``name``: ``task(rank=, **fixed, **options(config))``
+    (the training run's settings picked by ``options``; the gaze head and bins are unused)."""
+    def make(*, head: str = "ordinal", bins: object = None, rank: int = 0,
+             **kwargs: object) -> PretrainTask:
+        return task(rank=rank, **fixed, **kwargs)
+
+    make.config_options = options  # type: ignore[attr-defined]
+    register_scheme(name)(make)

@@ -8,7 +8,14 @@ from torch import nn
 
 from gazesdk.errors import ConfigError
 from gazesdk.models import create_model
-from gazesdk.models.taps import feature_map_layer, layers_after, run_tapped, stage_ends, stage_layer
+from gazesdk.models.taps import (
+    channels_at,
+    feature_map_layer,
+    layers_after,
+    run_tapped,
+    stage_ends,
+    stage_layer,
+)
 
 
 @pytest.mark.parametrize(("name", "ends", "sizes"), [
@@ -53,3 +60,11 @@ def test_misuse():
         stage_ends(nn.Linear(2, 2))
     assert layers_after(backbone, "relu_fc") == []
     assert len(layers_after(backbone, "last")) == 4            # gap, flatten, fc, relu_fc
+
+
+def test_channels_at_reads_the_widths_and_keeps_the_mode():
+    backbone = create_model("compact").face.train()
+    # compact: 24 channels after block3 (stage 2), 256 after the 1x1 'last' convolution
+    assert channels_at(backbone, "block3") == 24 and channels_at(backbone, "last") == 256
+    assert backbone.training
+    assert channels_at(create_model("casia").face, "relu32") == 192       # conv32's width
