@@ -15,7 +15,7 @@ import sys
 from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
 
-SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval")
+SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

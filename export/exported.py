@@ -1,0 +1,241 @@
+"""What every export function returns: a model that can run on numpy inputs and be written.
+
+Subclasses (one per format: :mod:`gazesdk.export.onnx`, :mod:`.coreml`, :mod:`.tflite`) hold
+the converted bytes or package and know how to run them with the format's own runtime (ONNX
+Runtime, the LiteRT interpreter, Core ML on macOS). :meth:`ExportedModel.export` writes the
+artifact, ``<artifact>.json`` (metadata with sha256 and the parity report) and the golden
+vectors ``<artifact>.golden/`` that an app developer runs on the phone:
+
+- ``NNN_face.png``, ``NNN_left_eye.png``, ``NNN_right_eye.png``: 64x64 RGB patches; the model
+  input is the PNG's values / 255, channels first.
+- ``NNN_face_grid.png`` (face-grid models): 25x25, 255 where the grid is 1.
+- ``inputs.npz``: the same inputs as float32 arrays, exactly as fed here.
+- ``expected.json``: the gaze (cm) each sample must give, and the tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from gazesdk.export.metadata import ArtifactError, read_metadata, side_path, write_metadata
+from gazesdk.export.parity import ParityReport, ParityTolerance, check_parity, torch_predict
+from gazesdk.export.samples import ExportSamples
+
+GOLDEN_COUNT = 8
+# What a phone may differ by from this machine's runtime on the golden vectors (other kernels,
+# other CPUs): far below what a wrong colour order, layout or scale gives (several cm).
+GOLDEN_TOLERANCE_CM = {"fp32": 0.01, "fp16": 0.1, "int8": 0.5}
+
+Runner = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+class ExportedModel(ABC):
+    """A converted gaze model: ``run`` it, check it, ``export`` it."""
+
+    format: ClassVar[str]
+    suffix: ClassVar[str]
+
+    def __init__(self, metadata: dict[str, Any]) -> None:
+        self.metadata = metadata
+        self.parity: ParityReport | None = None
+        self._golden: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        self._runners: dict[int, Runner] = {}
+
+    @property
+    def precision(self) -> str:
+        return str(self.metadata["artifact"]["precision"])
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(t["name"] for t in self.metadata["inputs"])
+
+    @property
+    def batch(self) -> int | None:
+        """The fixed batch size of the graph, or None when it takes any batch."""
+        b = self.metadata["artifact"]["batch"]
+        return None if b == "dynamic" else int(b)
+
+    @property
+    def can_run(self) -> bool:
+        """Whether this machine can run the format (Core ML needs macOS)."""
+        return True
+
+    @property
+    def cannot_run_reason(self) -> str:
+        return ""
+
+    @abstractmethod
+    def _make_runner(self, threads: int) -> Runner:
+        """A function running one batch of validated float32 inputs (the graph's batch size
+        when it is fixed) and returning (n, 2) float32."""
+
+    @abstractmethod
+    def _write(self, path: Path) -> None:
+        """Write the artifact (with the metadata embedded where the format allows)."""
+
+    def runner(self, threads: int = 1) -> Runner:
+        """A bound runner (session, interpreter) for ``threads`` threads, for timing loops:
+        no input checks, inputs at the graph's batch size."""
+        if not self.can_run:
+            raise ArtifactError(f"cannot run a {self.format} model here: "
+                                f"{self.cannot_run_reason}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+        if threads not in self._runners:
+            self._runners[threads] = self._make_runner(threads)
+        return self._runners[threads]
+
+    def run(self, inputs: Mapping[str, np.ndarray], *, threads: int = 1) -> np.ndarray:
+        """(N, 2) gaze in cm for inputs ``{name: array}``: patches (N, 3, 64, 64) RGB in
+        [0, 1], face grid (N, 25, 25) of 0/1 (see ``metadata["inputs"]``)."""
+        x = self._checked(inputs)
+        n = len(next(iter(x.values())))
+        run = self.runner(threads)
+        if self.batch is None or n == self.batch:
+            return np.asarray(run(x), np.float32).reshape(n, 2)
+        out = np.zeros((n, 2), np.float32)
+        for i in range(0, n, self.batch):
+            part = {k: v[i:i + self.batch] for k, v in x.items()}
+            m = len(next(iter(part.values())))
+            if m < self.batch:                     # pad the last batch, keep its rows
+                part = {k: np.concatenate([v, np.repeat(v[-1:], self.batch - m, 0)])
+                        for k, v in part.items()}
+            out[i:i + m] = np.asarray(run(part), np.float32).reshape(-1, 2)[:m]
+        return out
+
+    def _checked(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if not isinstance(inputs, Mapping):
+            raise ValueError(f"inputs must be a mapping of names to arrays, got "
+                             f"{type(inputs).__name__}")
+        names = self.input_names
+        missing = [k for k in names if k not in inputs]
+        extra = [k for k in inputs if k not in names]
+        if missing or extra:
+            raise ValueError(f"the model takes inputs {', '.join(names)}; missing "
+                             f"{missing or 'none'}, unknown {extra or 'none'}")
+        out, sizes = {}, set()
+        for spec in self.metadata["inputs"]:
+            a = np.asarray(inputs[spec["name"]])
+            want = tuple(spec["shape"][1:])
+            if a.ndim != len(spec["shape"]) or tuple(a.shape[1:]) != want:
+                raise ValueError(f"{spec['name']} must have shape (N, "
+                                 f"{', '.join(map(str, want))}), got {a.shape}")
+            if not np.issubdtype(a.dtype, np.floating):
+                raise ValueError(f"{spec['name']} must be float in [0, 1] (pixels / 255), "
+                                 f"got {a.dtype}")
+            out[spec["name"]] = np.ascontiguousarray(a, np.float32)
+            sizes.add(len(a))
+        if len(sizes) != 1 or 0 in sizes:
+            raise ValueError(f"inputs must share one batch size >= 1, got {sorted(sizes)}")
+        return out
+
+    def verify(self, model: Any, samples: ExportSamples, *,
+               tolerance: ParityTolerance | None = None, threads: int = 1) -> ParityReport:
+        """Parity with the torch ``model`` on ``samples`` (raises :class:`ParityError` past the
+        tolerance); keeps the report and a few samples as golden vectors."""
+        ref = torch_predict(model, samples)
+        self.parity = check_parity(self, model, samples, tolerance=tolerance,
+                                   threads=threads, reference=ref)
+        pick = np.unique(np.linspace(0, len(samples) - 1, min(GOLDEN_COUNT, len(samples)))
+                         .round().astype(int))
+        self._golden = ({k: samples.inputs[k][pick] for k in self.input_names}, ref[pick])
+        return self.parity
+
+    def export(self, path: str | os.PathLike) -> Path:
+        """Write the artifact at ``path`` (suffix ``.onnx``, ``.mlpackage`` or ``.tflite``),
+        ``<path>.json`` and ``<path>.golden/``; returns ``path``. Needs :meth:`verify` first
+        (the export functions call it), so that nothing unchecked is written."""
+        p = Path(path)
+        if p.suffix != self.suffix:
+            raise ArtifactError(f"a {self.format} model is written to a {self.suffix} path, "
+                                f"got {p.name}")
+        if self.parity is None or self._golden is None:
+            raise ArtifactError("check the export first: exported.verify(model, samples)")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        for old in (p, side_path(p), golden_dir(p)):
+            if old.is_dir():
+                shutil.rmtree(old)
+            elif old.exists():
+                old.unlink()
+        self._write(p)
+        doc = json.loads(json.dumps(self.metadata))
+        doc["parity"] = self.parity.to_dict()
+        doc["golden"] = self._write_golden(golden_dir(p))
+        doc["golden"]["folder"] = golden_dir(p).name
+        write_metadata(p, doc)
+        return p
+
+    def _write_golden(self, folder: Path) -> dict[str, Any]:
+        import cv2
+
+        assert self._golden is not None
+        inputs, torch_cm = self._golden
+        expected_from = "artifact" if self.can_run else "torch"
+        cm = self.run(inputs) if self.can_run else torch_cm
+        folder.mkdir(parents=True)
+        samples = []
+        for i in range(len(cm)):
+            files = {}
+            for name, a in inputs.items():
+                img = np.rint(a[i] * 255).clip(0, 255).astype(np.uint8)
+                if img.ndim == 3:
+                    img = cv2.cvtColor(img.transpose(1, 2, 0), cv2.COLOR_RGB2BGR)
+                files[name] = f"{i:03d}_{name}.png"
+                cv2.imwrite(str(folder / files[name]), img)
+            samples.append({"id": f"{i:03d}", "files": files,
+                            "gaze_cm": [float(v) for v in cm[i]],
+                            "torch_gaze_cm": [float(v) for v in torch_cm[i]]})
+        np.savez(folder / "inputs.npz", **inputs)
+        tol = GOLDEN_TOLERANCE_CM[self.precision]
+        (folder / "expected.json").write_text(json.dumps({
+            "output": "gaze_cm", "units": "cm", "expected_from": expected_from,
+            "tolerance_cm": tol, "samples": samples,
+            "how": "decode each PNG as RGB, divide by 255, lay out channels first (the face "
+                   "grid: one channel, 255 -> 1), run the model, compare gaze_cm with "
+                   "gaze_cm here within tolerance_cm per axis"}, indent=2) + "\n")
+        return {"folder": folder.name, "count": len(cm), "expected_from": expected_from,
+                "tolerance_cm": tol}
+
+
+def golden_dir(artifact: str | os.PathLike) -> Path:
+    """``<artifact>.golden``."""
+    p = Path(artifact)
+    return p.with_name(p.name + ".golden")
+
+
+def read_golden(artifact: str | os.PathLike) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """(inputs, expected (n, 2) cm, tolerance cm) of an artifact's golden vectors, from the
+    PNG files (as a phone would read them)."""
+    import cv2
+
+    folder = golden_dir(artifact)
+    try:
+        spec = json.loads((folder / "expected.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ArtifactError(f"no readable golden vectors in {folder} ({e})") from None
+    inputs: dict[str, list[np.ndarray]] = {}
+    for s in spec["samples"]:
+        for name, file in s["files"].items():
+            img = cv2.imread(str(folder / file), cv2.IMREAD_UNCHANGED)
+            if img is None:
+                raise ArtifactError(f"unreadable golden image {folder / file}")
+            if img.ndim == 3:
+                img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB).transpose(2, 0, 1)
+            inputs.setdefault(name, []).append(img.astype(np.float32) / 255)
+    expected = np.array([s["gaze_cm"] for s in spec["samples"]], np.float32)
+    return {k: np.stack(v) for k, v in inputs.items()}, expected, float(spec["tolerance_cm"])
+
+
+def load_exported(path: str | os.PathLike, *, verify: bool = True) -> ExportedModel:
+    """Open an exported artifact with its metadata (sha256 checked unless ``verify=False``)."""
+    from gazesdk.export.registry import exporter_class
+
+    doc = read_metadata(path, verify=verify)
+    return exporter_class(doc["artifact"]["format"]).load(Path(path), doc)

@@ -1,0 +1,222 @@
+"""ONNX export: torch.onnx (dynamo exporter) to one self-contained file with a dynamic batch;
+fp16 by ONNX Runtime's float16 converter; int8 by ONNX Runtime's static (QDQ, calibrated on
+real samples) or dynamic quantization. Runs with ONNX Runtime.
+
+QDQ rather than QOperator: QOperator and dynamic int8 ran slower than fp32 on x86 in our
+checks, and QDQ is what mobile runtimes (NNAPI, XNNPACK, QNN) consume. See
+:mod:`gazesdk.export.quant` for the int8 defaults.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gazesdk.export._toolchain import quiet
+from gazesdk.export.exported import ExportedModel, Runner
+from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
+from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
+from gazesdk.export.parity import ParityTolerance
+from gazesdk.export.quant import QuantConfig, as_quant_config
+from gazesdk.export.samples import CalibrationData, ExportSamples, built_in_samples, calibration_for
+
+from gazesdk.models.gaze_model import GazeModel
+
+OPSET = 18
+CALIBRATION_BATCH = 20
+
+
+class OnnxExport(ExportedModel):
+    """An ONNX model (bytes) with its metadata; runs with ONNX Runtime's CPU provider."""
+
+    format = "onnx"
+    suffix = ".onnx"
+
+    def __init__(self, model_bytes: bytes, metadata: dict[str, Any]) -> None:
+        super().__init__(metadata)
+        self.model_bytes = model_bytes
+
+    def _make_runner(self, threads: int) -> Runner:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(self.model_bytes, sess_options=so,
+                                           providers=["CPUExecutionProvider"])
+        except Exception as e:   # onnxruntime raises its own types for a bad model
+            raise ArtifactError(f"ONNX Runtime cannot load the model: "
+                                f"{str(e).splitlines()[0]}") from None
+
+        def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+            return session.run([OUTPUT_NAME], dict(inputs))[0]
+
+        return run
+
+    def _write(self, path: Path) -> None:
+        path.write_bytes(self.model_bytes)
+
+    @classmethod
+    def load(cls, path: Path, metadata: dict[str, Any]) -> OnnxExport:
+        return cls(path.read_bytes(), metadata)
+
+    def proto(self) -> Any:
+        """The ``onnx.ModelProto``."""
+        import onnx
+
+        return onnx.load_from_string(self.model_bytes)
+
+
+def _to_onnx(model: GazeModel, opset: int) -> Any:
+    import torch
+
+    graph = ExportGraph(model)
+    names = input_names(model)
+    ex = example_inputs(model, batch=2)       # batch 1 would make torch.export fix the size
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    program = torch.onnx.export(
+        graph, tuple(ex[n] for n in names), input_names=list(names),
+        output_names=[OUTPUT_NAME], dynamic_shapes={n: {0: batch} for n in names},
+        opset_version=opset, external_data=False, dynamo=True, verbose=False)
+    proto = program.model_proto
+    for node in proto.graph.node:             # stack traces and source names: ~10% of the file
+        del node.metadata_props[:]
+        node.doc_string = ""
+    return proto
+
+
+def _head_node(proto: Any) -> str:
+    """The name of the last Gemm/MatMul: the head's linear layer (nodes are in topological
+    order)."""
+    nodes = [n.name for n in proto.graph.node if n.op_type in ("Gemm", "MatMul")]
+    if not nodes:
+        raise ArtifactError("the ONNX graph has no Gemm or MatMul node for the head")
+    return nodes[-1]
+
+
+def _sorted(proto: Any) -> Any:
+    """Nodes in topological order (the float16 converter appends its input casts at the end,
+    which onnx.checker rejects)."""
+    graph = proto.graph
+    known = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
+    pending, ordered = list(graph.node), []
+    while pending:
+        ready = [n for n in pending if all(i in known for i in n.input)]
+        if not ready:
+            raise ArtifactError("the float16 ONNX graph has a cycle or a dangling input")
+        for n in ready:
+            ordered.append(n)
+            known.update(n.output)
+        pending = [n for n in pending if n not in ready]
+    copies = [type(n)() for n in ordered]
+    for c, n in zip(copies, ordered, strict=True):
+        c.CopyFrom(n)
+    del graph.node[:]
+    graph.node.extend(copies)
+    return proto
+
+
+class _Reader:
+    """ONNX Runtime's CalibrationDataReader over a CalibrationData (one pass)."""
+
+    def __init__(self, calibration: CalibrationData, names: tuple[str, ...], limit: int) -> None:
+        batches = [{k: np.asarray(b[k], np.float32) for k in names}
+                   for b in calibration.batches(CALIBRATION_BATCH, limit=limit)]
+        # the histogram calibrators (percentile, entropy) need equal batches: drop a short tail
+        if len(batches) > 1 and len(batches[-1][names[0]]) < CALIBRATION_BATCH:
+            batches.pop()
+        if not batches:
+            raise ArtifactError("static int8 needs calibration samples; the data gave none")
+        self._it = iter(batches)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._it, None)
+
+
+def _quantize(proto: Any, settings: dict[str, Any], calibration: CalibrationData | None,
+              names: tuple[str, ...]) -> Any:
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory(prefix="gazesdk-onnx-") as tmp:
+        src, pre, out = (Path(tmp) / f for f in ("model.onnx", "pre.onnx", "int8.onnx"))
+        onnx.save_model(proto, src)
+        quant_pre_process(str(src), str(pre))       # folds batch norm, infers shapes
+        pre_proto = onnx.load(pre)
+        exclude = [_head_node(pre_proto)] if settings["keep_head_float"] else []
+        if settings["mode"] == "dynamic":
+            quantize_dynamic(str(pre), str(out), per_channel=settings["per_channel"],
+                             reduce_range=settings["reduce_range"],
+                             weight_type=QuantType.QInt8, nodes_to_exclude=exclude)
+        else:
+            assert calibration is not None
+            reader = type("Reader", (_Reader, CalibrationDataReader), {})(
+                calibration, names, settings["calibration_samples"])
+            method = {"minmax": CalibrationMethod.MinMax,
+                      "percentile": CalibrationMethod.Percentile,
+                      "entropy": CalibrationMethod.Entropy}[settings["calibration_method"]]
+            act = QuantType.QUInt8 if settings["activation_dtype"] == "uint8" else QuantType.QInt8
+            quantize_static(str(pre), str(out), reader, quant_format=QuantFormat.QDQ,
+                            per_channel=settings["per_channel"],
+                            reduce_range=settings["reduce_range"], activation_type=act,
+                            weight_type=QuantType.QInt8, calibrate_method=method,
+                            nodes_to_exclude=exclude)
+        return onnx.load(out)
+
+
+def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, object] = "fp32",
+                calibration: CalibrationData | None = None,
+                samples: ExportSamples | None = None,
+                tolerance: ParityTolerance | None = None, source: str = "",
+                training_data: str = "unknown", opset: int = OPSET) -> OnnxExport:
+    """``model`` as ONNX (input names ``face, left_eye, right_eye[, face_grid]``, output
+    ``gaze_cm`` in cm, any batch size), checked by ``onnx.checker`` and by parity with the
+    torch model on ``samples`` (default: built-in held-out GazeSim samples).
+
+    ``quant``: ``"fp32"``, ``"fp16"`` (float16 weights and compute, float32 inputs and
+    outputs), ``"int8"`` (static QDQ, calibrated on ``calibration``, default built-in GazeSim
+    training samples) or a :class:`QuantConfig` (e.g. ``mode="dynamic"``).
+    """
+    settings = as_quant_config(quant).resolve("onnx")
+    calibration = calibration_for(settings, calibration)
+    names = input_names(model)
+    import onnx
+
+    with quiet():
+        proto = _to_onnx(model, opset)
+        if settings["precision"] == "fp16":
+            from onnxruntime.transformers.float16 import convert_float_to_float16
+
+            proto = _sorted(convert_float_to_float16(proto, keep_io_types=True))
+        elif settings["precision"] == "int8":
+            proto = _quantize(proto, settings, calibration, names)
+        onnx.checker.check_model(proto, full_check=True)
+    inputs, outputs = tensor_specs(input_shapes(model), "batch")
+    doc = build_metadata(model, fmt="onnx", precision=settings["precision"],
+                         quantization=settings, batch="dynamic",
+                         runtime=f"ONNX Runtime (opset {opset}; CPU, NNAPI, CoreML, XNNPACK "
+                                 f"execution providers)",
+                         inputs=inputs, outputs=outputs, source=source,
+                         training_data=training_data)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = EMBED_KEY, embedded(doc)
+    exported = OnnxExport(proto.SerializeToString(), doc)
+    exported.verify(model, samples or built_in_samples()[1], tolerance=tolerance)
+    return exported
+
+
+EXPORTED = OnnxExport
