@@ -16,8 +16,9 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")      # before TF/LiteRT's C++ loads
-os.environ.setdefault("GLOG_minloglevel", "3")
+if not os.environ.get("GAZESDK_DEBUG"):       # before TF/LiteRT's C++ logging first loads
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "3")
 
 _LOGGERS = ("torch.onnx", "torch.export", "torch._export", "torch.fx", "torch._dynamo",
             "coremltools", "litert_torch", "absl", "torchao", "jax", "onnxscript",

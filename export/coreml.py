@@ -173,11 +173,13 @@ def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
             spec["description"]
     exported = CoreMLExport(ml, doc)
     summary = exported.program_summary()
-    if settings["precision"] == "int8" and (summary["weights_int8"] == 0
-                                            or summary["weights_float"] > 0):
+    # weight_threshold 0 (the default) quantizes every conv and linear weight
+    if settings["precision"] == "int8" and (summary["weights_int8"] == 0 or (
+            settings["weight_threshold"] == 0 and summary["weights_float"] > 0)):
         raise ArtifactError(f"Core ML int8: {summary['weights_float']} conv/linear weights "
                             f"stayed float, {summary['weights_int8']} are int8")
-    exported.verify(model, samples or built_in_samples()[1], tolerance=tolerance)
+    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+                    tolerance=tolerance)
     return exported
 
 

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from gazesdk.export.metadata import ArtifactError, read_metadata, side_path, write_metadata
+from gazesdk.export.metadata import (
+    ArtifactError,
+    artifact_sha256,
+    read_metadata,
+    side_path,
+    write_metadata,
+)
 from gazesdk.export.parity import ParityReport, ParityTolerance, check_parity, torch_predict
 from gazesdk.export.samples import ExportSamples
 
@@ -145,7 +151,12 @@ class ExportedModel(ABC):
                                    threads=threads, reference=ref)
         pick = np.unique(np.linspace(0, len(samples) - 1, min(GOLDEN_COUNT, len(samples)))
                          .round().astype(int))
-        self._golden = ({k: samples.inputs[k][pick] for k in self.input_names}, ref[pick])
+        golden = samples.take(pick)
+        # on the 1/255 grid, so that the PNG files hold exactly the inputs the outputs are for
+        golden = ExportSamples({k: np.rint(np.clip(v, 0, 1) * 255).astype(np.float32) / 255
+                                for k, v in golden.inputs.items()},
+                               golden.gaze_cm, golden.sequence, golden.source)
+        self._golden = (golden.for_model(self.input_names), torch_predict(model, golden))
         return self.parity
 
     def export(self, path: str | os.PathLike) -> Path:
@@ -194,14 +205,21 @@ class ExportedModel(ABC):
                             "torch_gaze_cm": [float(v) for v in torch_cm[i]]})
         np.savez(folder / "inputs.npz", **inputs)
         tol = GOLDEN_TOLERANCE_CM[self.precision]
+        how = ("decode each PNG as RGB, divide by 255, lay out channels first (the face grid: "
+               "one channel, 255 -> 1), run the model, compare gaze_cm with gaze_cm here "
+               "within tolerance_cm per axis")
+        quantized = [t for t in self.metadata["inputs"] if t["dtype"] != "float32"]
+        for t in quantized:
+            q = t["quantization"]
+            how += (f"; {t['name']} is a {t['dtype']} input: feed clip(round(x / {q['scale']!r})"
+                    f" + {q['zero_point']}) of the values x above")
         (folder / "expected.json").write_text(json.dumps({
             "output": "gaze_cm", "units": "cm", "expected_from": expected_from,
-            "tolerance_cm": tol, "samples": samples,
-            "how": "decode each PNG as RGB, divide by 255, lay out channels first (the face "
-                   "grid: one channel, 255 -> 1), run the model, compare gaze_cm with "
-                   "gaze_cm here within tolerance_cm per axis"}, indent=2) + "\n")
+            "tolerance_cm": tol, "samples": samples, "how": how}, indent=2) + "\n")
+        files = sorted(p for p in folder.iterdir() if p.is_file())
         return {"folder": folder.name, "count": len(cm), "expected_from": expected_from,
-                "tolerance_cm": tol}
+                "tolerance_cm": tol,
+                "sha256": {p.name: artifact_sha256(p) for p in files}}
 
 
 def golden_dir(artifact: str | os.PathLike) -> Path:
@@ -216,6 +234,11 @@ def read_golden(artifact: str | os.PathLike) -> tuple[dict[str, np.ndarray], np.
     import cv2
 
     folder = golden_dir(artifact)
+    listed = read_metadata(artifact, verify=False).get("golden", {}).get("sha256", {})
+    for name, digest in listed.items():
+        if not (folder / name).is_file() or artifact_sha256(folder / name) != digest:
+            raise ArtifactError(f"golden vector file {folder / name} is missing or does not "
+                                f"match the metadata's sha256")
     try:
         spec = json.loads((folder / "expected.json").read_text())
     except (OSError, json.JSONDecodeError) as e:

@@ -11,6 +11,8 @@ phone runs one eye pass instead of two. Outputs equal ``model.predict`` to float
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -58,7 +60,8 @@ class ExportGraph(nn.Module):
         super().__init__()
         if not isinstance(model, GazeModel):
             raise TypeError(f"export takes a GazeModel, got {type(model).__name__}")
-        self.model = model.eval()
+        # a CPU copy in eval mode: the caller's model (training, on CUDA) is left as it is
+        self.model = copy.deepcopy(model).cpu().eval()
         self.names = input_names(model)
 
     def forward(self, face: torch.Tensor, left_eye: torch.Tensor, right_eye: torch.Tensor,

@@ -150,7 +150,8 @@ def build_metadata(model: GazeModel, *, fmt: str, precision: str,
     doc = {
         "schema": SCHEMA_NAME, "schema_version": SCHEMA_VERSION,
         "model": {"name": str(model.config["name"]), "config": model.config,
-                  "parameters": int(sum(p.numel() for p in model.parameters())),
+                  "parameters": int(sum(p.numel() for n, p in model.named_parameters()
+                                        if not n.startswith("pose."))),   # not exported
                   "source": source, "training_data": training_data,
                   "gazesdk_version": __version__},
         "artifact": {"format": fmt, "precision": precision, "quantization": quantization,

@@ -85,9 +85,32 @@ def _to_onnx(model: GazeModel, opset: int) -> Any:
         output_names=[OUTPUT_NAME], dynamic_shapes={n: {0: batch} for n in names},
         opset_version=opset, external_data=False, dynamo=True, verbose=False)
     proto = program.model_proto
-    for node in proto.graph.node:             # stack traces and source names: ~10% of the file
+    return proto
+
+
+def compact_names(proto: Any) -> Any:
+    """Drop node stack traces and doc strings, and rename every internal value, initializer
+    and node to a short name (``v12``, ``n34``); graph inputs and outputs keep theirs. Module
+    paths and quantizer suffixes are ~10% of an fp32 file and ~15% of an int8 one."""
+    graph = proto.graph
+    keep = {v.name for v in graph.input} | {v.name for v in graph.output} | {""}
+    names: dict[str, str] = {}
+
+    def short(name: str) -> str:
+        if name in keep:
+            return name
+        return names.setdefault(name, f"v{len(names)}")
+
+    for init in graph.initializer:
+        init.name = short(init.name)
+    for i, node in enumerate(graph.node):
         del node.metadata_props[:]
         node.doc_string = ""
+        node.name = f"n{i}"
+        node.input[:] = [short(x) for x in node.input]
+        node.output[:] = [short(x) for x in node.output]
+    for info in graph.value_info:
+        info.name = short(info.name)
     return proto
 
 
@@ -204,6 +227,7 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
             proto = _sorted(convert_float_to_float16(proto, keep_io_types=True))
         elif settings["precision"] == "int8":
             proto = _quantize(proto, settings, calibration, names)
+        proto = compact_names(proto)
         onnx.checker.check_model(proto, full_check=True)
     inputs, outputs = tensor_specs(input_shapes(model), "batch")
     doc = build_metadata(model, fmt="onnx", precision=settings["precision"],
@@ -215,7 +239,8 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
     entry = proto.metadata_props.add()
     entry.key, entry.value = EMBED_KEY, embedded(doc)
     exported = OnnxExport(proto.SerializeToString(), doc)
-    exported.verify(model, samples or built_in_samples()[1], tolerance=tolerance)
+    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+                    tolerance=tolerance)
     return exported
 
 

@@ -86,11 +86,14 @@ class ParityReport:
 
 def torch_predict(model: GazeModel, samples: ExportSamples, *, batch_size: int = 256
                   ) -> np.ndarray:
-    """The torch model's (N, 2) gaze in cm on the samples (CPU, eval mode)."""
+    """The torch model's (N, 2) gaze in cm on the samples (a CPU copy in eval mode; the model
+    itself is left as it is)."""
+    import copy
+
     import torch
 
     names = ("face", "left_eye", "right_eye", "face_grid")
-    model = model.eval()
+    model = copy.deepcopy(model).cpu().eval()
     out = []
     with torch.no_grad():
         for b in samples.batches(batch_size):

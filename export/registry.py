@@ -4,6 +4,7 @@ only when asked for (each pulls in its own heavy toolchain)."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,10 @@ from gazesdk.errors import ConfigError
 
 _MODULES = {"onnx": "gazesdk.export.onnx", "coreml": "gazesdk.export.coreml",
             "tflite": "gazesdk.export.tflite"}
+# What each format imports when it converts or runs (the modules import them lazily).
+_TOOLCHAINS = {"onnx": ("torch", "onnx", "onnxscript", "onnxruntime"),
+               "coreml": ("torch", "coremltools"),
+               "tflite": ("torch", "litert_torch", "torchao", "ai_edge_litert", "flatbuffers")}
 
 
 def list_formats() -> list[str]:
@@ -21,12 +26,11 @@ def list_formats() -> list[str]:
 def _module(fmt: str) -> Any:
     if fmt not in _MODULES:
         raise ConfigError(f"unknown export format {fmt!r}; known: {', '.join(_MODULES)}")
-    try:
-        return importlib.import_module(_MODULES[fmt])
-    except ImportError as e:
-        raise ConfigError(f"the {fmt} export needs the export toolchain ({e.name} is not "
-                          f"installed): pip install -c constraints.txt 'gazesdk[export]'"
-                          ) from None
+    missing = [m for m in _TOOLCHAINS[fmt] if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"the {fmt} export needs the export toolchain ({', '.join(missing)} "
+                          f"not installed): pip install -c constraints.txt 'gazesdk[export]'")
+    return importlib.import_module(_MODULES[fmt])
 
 
 def exporter(fmt: str) -> Callable[..., Any]:

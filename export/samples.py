@@ -135,12 +135,15 @@ def built_in_samples() -> tuple[ExportSamples, ExportSamples]:
 def calibration_for(settings: dict, calibration: CalibrationData | None
                     ) -> CalibrationData | None:
     """The calibration data static int8 needs (the built-in GazeSim set unless given); None
-    for any other setting. Anything but a :class:`CalibrationData` is an error."""
+    for any other setting. Anything but a :class:`CalibrationData` is an error. When the data
+    has a length, ``settings["calibration_samples"]`` becomes the number actually used."""
     if settings.get("mode") != "static":
         return None
     if calibration is None:
-        return built_in_samples()[0]
+        calibration = built_in_samples()[0]
     if not isinstance(calibration, CalibrationData):
         raise TypeError(f"calibration must provide batches(batch_size, limit=...) "
                         f"(e.g. an ExportSamples), got {type(calibration).__name__}")
+    if hasattr(calibration, "__len__"):
+        settings["calibration_samples"] = min(settings["calibration_samples"], len(calibration))
     return calibration

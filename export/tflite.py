@@ -245,7 +245,8 @@ def export_tflite(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
                          inputs=inputs, outputs=outputs, source=source,
                          training_data=training_data)
     exported = TFLiteExport(rewrite_flatbuffer(raw, metadata=embedded(doc)), doc)
-    exported.verify(model, samples or built_in_samples()[1], tolerance=tolerance)
+    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+                    tolerance=tolerance)
     return exported
 
 

@@ -33,8 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="int8 for ONNX and TFLite: static (default; calibrated) or dynamic "
                         "(weights only); Core ML int8 is always weight-only")
     p.add_argument("--quant-config", type=Path,
-                   help="YAML or JSON of quantization settings (gazesdk.export.QuantConfig; "
-                        "strict: unknown keys are errors)")
+                   help="YAML or JSON of int8 settings (gazesdk.export.QuantConfig; strict: "
+                        "unknown keys and options the format lacks are errors; with --format "
+                        "all, options a format lacks are dropped for that format)")
     p.add_argument("--data", help="dataset for calibration (train split) and parity (test "
                                   "split); default: a GazeSim set made on the spot")
     p.add_argument("--name", help="artifact base name (default gaze_<backbone>)")
@@ -58,25 +59,38 @@ def _jobs(fmt: str, precision: str) -> list[tuple[str, str]]:
 
 
 def _quant(precision: str, args: argparse.Namespace, fmt: str) -> Any:
+    from gazesdk.errors import ConfigError
+
+    try:
+        return _quant_config(precision, args, fmt)
+    except ConfigError as e:
+        if args.quant_config is None:
+            raise
+        raise ConfigError(f"{args.quant_config}: {e}") from None
+
+
+def _quant_config(precision: str, args: argparse.Namespace, fmt: str) -> Any:
+    """Strict: every key of --quant-config must exist and apply to the format (with --format
+    all, options a format lacks are dropped for that format); --precision wins only where the
+    file does not contradict it."""
     from gazesdk.cli.sim import load_settings
+    from gazesdk.errors import ConfigError
     from gazesdk.export.quant import QuantConfig
 
-    settings: dict[str, Any] = {}
-    if args.quant_config is not None:
-        settings = load_settings(args.quant_config)
-    if precision != "int8":
+    if args.int8_mode and precision != "int8" and args.precision != "all":
+        raise ConfigError("--int8-mode applies to --precision int8 only")
+    if precision != "int8" and (args.precision == "all" or args.quant_config is None):
         return QuantConfig(precision=precision)
-    settings = {**settings, "precision": "int8"}
-    if fmt == "coreml":       # weight-only: options of the other formats do not apply
-        keep = ("precision", "per_channel", "weight_threshold")
-        return QuantConfig.from_dict({k: v for k, v in settings.items() if k in keep})
+    settings: dict[str, Any] = dict(load_settings(args.quant_config)) if args.quant_config \
+        else {}
+    if settings.get("precision", precision) != precision:
+        raise ConfigError(f"its precision {settings['precision']!r} contradicts --precision "
+                          f"{precision}")
+    settings["precision"] = precision
     if args.int8_mode:
         settings["mode"] = args.int8_mode
-    settings.pop("weight_threshold", None)
-    if fmt == "tflite":
-        settings = {k: v for k, v in settings.items()
-                    if k in ("precision", "mode", "per_channel", "calibration_samples")}
-    return QuantConfig.from_dict(settings)
+    quant = QuantConfig.from_dict(settings)
+    return quant.applicable(fmt) if args.format == "all" else quant
 
 
 def _training_data(source: str) -> str:

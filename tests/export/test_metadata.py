@@ -89,6 +89,25 @@ def test_golden_vectors_reproduce_from_png(written):
     np.testing.assert_allclose(exported.run(inputs), expected, atol=tol)
     spec = json.loads((written.parent / "m.onnx.golden" / "expected.json").read_text())
     assert spec["expected_from"] == "artifact" and len(spec["samples"]) == len(expected)
+    import cv2
+
+    # the PNG holds RGB pixels: OpenCV reads B, G, R; reversing the channels by hand gives
+    # the input's channels-first RGB planes x 255
+    bgr = cv2.imread(str(written.parent / "m.onnx.golden" / "000_face.png"))
+    np.testing.assert_array_equal(bgr[..., ::-1].transpose(2, 0, 1),
+                                  np.rint(npz["face"][0] * 255).astype(np.uint8))
+
+
+def test_edited_golden_vectors_are_refused(written, tmp_path):
+    import shutil
+
+    copy = tmp_path / "m.onnx"
+    for p in written.parent.glob("m.onnx*"):
+        (shutil.copytree if p.is_dir() else shutil.copy)(p, tmp_path / p.name)
+    expected = tmp_path / "m.onnx.golden" / "expected.json"
+    expected.write_text(expected.read_text().replace('"gaze_cm": [', '"gaze_cm": [1'))
+    with pytest.raises(ArtifactError, match="expected.json is missing or does not match"):
+        read_golden(copy)
 
 
 def _inputs():

@@ -12,7 +12,7 @@ def test_defaults_per_format():
     q = QuantConfig(precision="int8")
     assert q.resolve("onnx") == {
         "precision": "int8", "mode": "static", "per_channel": True, "calibration_samples": 800,
-        "reduce_range": True, "keep_head_float": True, "calibration_method": "minmax",
+        "reduce_range": True, "keep_head_float": False, "calibration_method": "minmax",
         "activation_dtype": "uint8"}
     assert q.resolve("tflite") == {"precision": "int8", "mode": "static", "per_channel": True,
                                    "calibration_samples": 800}
