@@ -28,17 +28,18 @@ import _results  # noqa: E402
 CASIA = Path("out/baselines/casia-ordinal-seed0/model.safetensors")
 CASIA_COMMAND = [sys.executable, "benchmarks/baselines.py", "--subjects", "90",
                  "--frames-per-subject", "40", "--epochs", "5", "--runs", "casia/ordinal"]
-# (format, precision label, quant settings)
+# (format, precision label, quant settings); "int8-per-tensor" is what --precision int8 gives
+# for ONNX and TFLite, "int8" the per-channel variant
 PLAN = (
     ("onnx", "fp32", {"precision": "fp32"}),
     ("onnx", "fp16", {"precision": "fp16"}),
-    ("onnx", "int8", {"precision": "int8"}),
+    ("onnx", "int8", {"precision": "int8", "per_channel": True}),
     ("onnx", "int8-per-tensor", {"precision": "int8", "per_channel": False}),
-    ("onnx", "int8-dynamic", {"precision": "int8", "mode": "dynamic"}),
+    ("onnx", "int8-dynamic", {"precision": "int8", "mode": "dynamic", "per_channel": True}),
     ("tflite", "fp32", {"precision": "fp32"}),
-    ("tflite", "int8", {"precision": "int8"}),
+    ("tflite", "int8", {"precision": "int8", "per_channel": True}),
     ("tflite", "int8-per-tensor", {"precision": "int8", "per_channel": False}),
-    ("tflite", "int8-dynamic", {"precision": "int8", "mode": "dynamic"}),
+    ("tflite", "int8-dynamic", {"precision": "int8", "mode": "dynamic", "per_channel": True}),
     ("coreml", "fp32", {"precision": "fp32"}),
     ("coreml", "fp16", {"precision": "fp16"}),
     ("coreml", "int8", {"precision": "int8"}),
@@ -71,6 +72,9 @@ def interleaved_latency(targets: dict, inputs: dict, *, warmup: int, rounds: int
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=["default", "casia"])
+    ap.add_argument("--variants-for", nargs="*", default=["default"],
+                    help="models that also get the int8 variants (per-channel, dynamic); the "
+                         "others get fp32, fp16 and the default int8 only")
     ap.add_argument("--casia", type=Path, default=CASIA)
     ap.add_argument("--test-subjects", type=int, default=40,
                     help="held-out GazeSim subjects for error, MSD and parity")
@@ -102,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.models:
         model = load_model("default" if name == "default" else args.casia)
         for fmt, label, quant in PLAN:
-            if (name, fmt, label) in done:
+            variant = label in ("int8", "int8-dynamic") and fmt != "coreml"
+            if (name, fmt, label) in done or (variant and name not in args.variants_for):
                 continue
             t0 = time.time()
             kwargs = {} if fmt == "coreml" else {"calibration": calib}
@@ -162,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                     and x["precision"] == "fp32")
         r["size_ratio_to_fp32"] = r["size_bytes"] / base["size_bytes"]
         delta = None if r["error_cm"] is None else r["error_cm"] - r["error_cm_torch"]
-        md.append(f"| {r['model']} | {r['format']} | {r['precision']} | "
+        md.append(f"| {r['model']} | {r['format']} | {r.get('label', r['precision'])} | "
                   f"{r['size_bytes'] / 1e6:.2f} | {r['size_ratio_to_fp32']:.2f} | "
                   f"{fmt(r['parity_max_cm'], 5)} | {fmt(r['error_cm'])} | "
                   f"{'-' if delta is None else f'{delta:+.3f}'} | {fmt(r['msd_cm'])} | "
@@ -176,6 +181,16 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.warmup} warm-up calls. "
               f"Core ML rows: parity, error and latency need macOS (not run here).")
     md.append(f"`{_results.command()}`")
+    # contract: precision is fp32 / fp16 / int8; the int8 variant has its own field
+    for r in rows:
+        label = r.pop("label", r["precision"])
+        r["label"] = label
+        r["precision"] = label.split("-")[0]
+        r["variant"] = ("static per-channel" if label == "int8" else
+                        "static per-tensor (the default)" if label == "int8-per-tensor" else
+                        "dynamic, per-channel weights" if label == "int8-dynamic" else "")
+        if r["format"] == "coreml" and r["precision"] == "int8":
+            r["variant"] = "weights per-channel"
     result = {"rows": rows, "command": _results.command(),
               "machine": _results.machine(), "held_out_samples": len(held),
               "calibration_samples": len(calib)}

@@ -35,6 +35,7 @@ from gazesdk.export.parity import ParityReport, ParityTolerance, check_parity, t
 from gazesdk.export.samples import ExportSamples
 
 GOLDEN_COUNT = 8
+RUN_CHUNK = 64          # rows per call for graphs that take any batch
 # What a phone may differ by from this machine's runtime on the golden vectors (other kernels,
 # other CPUs): far below what a wrong colour order, layout or scale gives (several cm).
 GOLDEN_TOLERANCE_CM = {"fp32": 0.01, "fp16": 0.1, "int8": 0.5}
@@ -104,13 +105,12 @@ class ExportedModel(ABC):
         x = self._checked(inputs)
         n = len(next(iter(x.values())))
         run = self.runner(threads)
-        if self.batch is None or n == self.batch:
-            return np.asarray(run(x), np.float32).reshape(n, 2)
+        step = self.batch or RUN_CHUNK              # bounded memory for big models
         out = np.zeros((n, 2), np.float32)
-        for i in range(0, n, self.batch):
-            part = {k: v[i:i + self.batch] for k, v in x.items()}
+        for i in range(0, n, step):
+            part = {k: v[i:i + step] for k, v in x.items()}
             m = len(next(iter(part.values())))
-            if m < self.batch:                     # pad the last batch, keep its rows
+            if self.batch is not None and m < self.batch:  # pad a fixed batch, keep its rows
                 part = {k: np.concatenate([v, np.repeat(v[-1:], self.batch - m, 0)])
                         for k, v in part.items()}
             out[i:i + m] = np.asarray(run(part), np.float32).reshape(-1, 2)[:m]

@@ -84,7 +84,7 @@ class ParityReport:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
 
 
-def torch_predict(model: GazeModel, samples: ExportSamples, *, batch_size: int = 256
+def torch_predict(model: GazeModel, samples: ExportSamples, *, batch_size: int = 64
                   ) -> np.ndarray:
     """The torch model's (N, 2) gaze in cm on the samples (a CPU copy in eval mode; the model
     itself is left as it is)."""

@@ -55,10 +55,12 @@ class TFLiteExport(ExportedModel):
             with quiet():
                 interp = Interpreter(model_content=self.model_bytes, num_threads=threads)
                 runner = interp.get_signature_runner(SIGNATURE)
+                ins = runner.get_input_details()
+                # the first call applies the XNNPACK delegate, which logs a line to stderr
+                runner(**{k: np.zeros(d["shape"], d["dtype"]) for k, d in ins.items()})
         except (ValueError, RuntimeError) as e:
             raise ArtifactError(f"the LiteRT interpreter cannot load the model: "
                                 f"{str(e).splitlines()[0]}") from None
-        ins = runner.get_input_details()
         out = runner.get_output_details()[OUTPUT_NAME]
 
         def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -137,9 +139,13 @@ def _convert(model: GazeModel, settings: dict[str, Any], calibration: Calibratio
             is_per_channel=settings["per_channel"], is_dynamic=dynamic))
     captured = torch.export.export(net, (), sample).module()
     prepared = prepare_pt2e(captured, quantizer)
-    if not dynamic:
-        assert calibration is not None
-        with torch.no_grad():
+    with torch.no_grad():
+        if dynamic:
+            # The weight observers only record during a forward pass; without one, every
+            # weight is quantized with a default scale (outputs off by centimetres).
+            prepared(**sample)
+        else:
+            assert calibration is not None
             for batch in calibration.batches(1, limit=settings["calibration_samples"]):
                 prepared(**{k: torch.from_numpy(np.asarray(batch[k], np.float32))
                             for k in names})

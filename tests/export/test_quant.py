@@ -11,10 +11,10 @@ from gazesdk.errors import ConfigError
 def test_defaults_per_format():
     q = QuantConfig(precision="int8")
     assert q.resolve("onnx") == {
-        "precision": "int8", "mode": "static", "per_channel": True, "calibration_samples": 800,
+        "precision": "int8", "mode": "static", "per_channel": False, "calibration_samples": 800,
         "reduce_range": True, "keep_head_float": False, "calibration_method": "minmax",
         "activation_dtype": "uint8"}
-    assert q.resolve("tflite") == {"precision": "int8", "mode": "static", "per_channel": True,
+    assert q.resolve("tflite") == {"precision": "int8", "mode": "static", "per_channel": False,
                                    "calibration_samples": 800}
     assert q.resolve("coreml") == {"precision": "int8", "mode": "weights", "per_channel": True,
                                    "weight_threshold": 0}
