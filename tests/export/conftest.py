@@ -10,6 +10,14 @@ from gazesdk.losses.ordinal import OrdinalBins
 pytest.importorskip("onnx")
 
 
+def pytest_collection_modifyitems(items):
+    """Keep the export tests on one pytest-xdist worker: they share session-scoped exports."""
+    here = str(__file__).rsplit("/", 1)[0]
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.xdist_group("export"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model():
     """An untrained model decodes every input to about the middle of the range, where a
