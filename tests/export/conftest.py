@@ -10,12 +10,18 @@ from gazesdk.losses.ordinal import OrdinalBins
 pytest.importorskip("onnx")
 
 
+# Tests that share session-scoped exports run on one pytest-xdist worker (--dist loadgroup);
+# the three groups spread over the workers.
+GROUPS = {"test_onnx.py": "export-onnx", "test_metadata.py": "export-onnx",
+          "test_tflite.py": "export-tflite", "test_coreml.py": "export-coreml"}
+
+
 def pytest_collection_modifyitems(items):
-    """Keep the export tests on one pytest-xdist worker: they share session-scoped exports."""
     here = str(__file__).rsplit("/", 1)[0]
     for item in items:
-        if str(item.path).startswith(here):
-            item.add_marker(pytest.mark.xdist_group("export"))
+        path = str(item.path)
+        if path.startswith(here) and path.rsplit("/", 1)[1] in GROUPS:
+            item.add_marker(pytest.mark.xdist_group(GROUPS[path.rsplit("/", 1)[1]]))
 
 
 @pytest.fixture(scope="session")
