@@ -222,6 +222,21 @@ class ExportedModel(ABC):
                 "sha256": {p.name: artifact_sha256(p) for p in files}}
 
 
+class BytesExport(ExportedModel):
+    """A format whose artifact is one file, held as its bytes (ONNX, TFLite)."""
+
+    def __init__(self, model_bytes: bytes, metadata: dict[str, Any]) -> None:
+        super().__init__(metadata)
+        self.model_bytes = model_bytes
+
+    def _write(self, path: Path) -> None:
+        path.write_bytes(self.model_bytes)
+
+    @classmethod
+    def load(cls, path: Path, metadata: dict[str, Any]) -> BytesExport:
+        return cls(path.read_bytes(), metadata)
+
+
 def golden_dir(artifact: str | os.PathLike) -> Path:
     """``<artifact>.golden``."""
     p = Path(artifact)

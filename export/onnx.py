@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from gazesdk.export._toolchain import quiet
-from gazesdk.export.exported import ExportedModel, Runner
+from gazesdk.export.exported import BytesExport, Runner
 from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
 from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
 from gazesdk.export.parity import ParityTolerance
@@ -29,15 +29,11 @@ OPSET = 18
 CALIBRATION_BATCH = 20
 
 
-class OnnxExport(ExportedModel):
+class OnnxExport(BytesExport):
     """An ONNX model (bytes) with its metadata; runs with ONNX Runtime's CPU provider."""
 
     format = "onnx"
     suffix = ".onnx"
-
-    def __init__(self, model_bytes: bytes, metadata: dict[str, Any]) -> None:
-        super().__init__(metadata)
-        self.model_bytes = model_bytes
 
     def _make_runner(self, threads: int) -> Runner:
         import onnxruntime as ort
@@ -58,13 +54,6 @@ class OnnxExport(ExportedModel):
             return session.run([OUTPUT_NAME], dict(inputs))[0]
 
         return run
-
-    def _write(self, path: Path) -> None:
-        path.write_bytes(self.model_bytes)
-
-    @classmethod
-    def load(cls, path: Path, metadata: dict[str, Any]) -> OnnxExport:
-        return cls(path.read_bytes(), metadata)
 
     def proto(self) -> Any:
         """The ``onnx.ModelProto``."""

@@ -20,12 +20,11 @@ shortened to ``t<index>``; signature names are kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gazesdk.export._toolchain import quiet
-from gazesdk.export.exported import ExportedModel, Runner
+from gazesdk.export.exported import BytesExport, Runner
 from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
 from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
 from gazesdk.export.parity import ParityTolerance
@@ -38,15 +37,11 @@ SIGNATURE = "serving_default"
 FILE_IDENTIFIER = b"TFL3"
 
 
-class TFLiteExport(ExportedModel):
+class TFLiteExport(BytesExport):
     """A .tflite flatbuffer (bytes) with its metadata; runs with the LiteRT interpreter."""
 
     format = "tflite"
     suffix = ".tflite"
-
-    def __init__(self, model_bytes: bytes, metadata: dict[str, Any]) -> None:
-        super().__init__(metadata)
-        self.model_bytes = model_bytes
 
     def _make_runner(self, threads: int) -> Runner:
         from ai_edge_litert.interpreter import Interpreter
@@ -68,13 +63,6 @@ class TFLiteExport(ExportedModel):
             return _from_tensor(runner(**feed)[OUTPUT_NAME], out)
 
         return run
-
-    def _write(self, path: Path) -> None:
-        path.write_bytes(self.model_bytes)
-
-    @classmethod
-    def load(cls, path: Path, metadata: dict[str, Any]) -> TFLiteExport:
-        return cls(path.read_bytes(), metadata)
 
     def ops(self) -> list[str]:
         """The operator of every node of the graph, in order (for checks)."""
@@ -101,22 +89,19 @@ def _from_tensor(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
     return (y.astype(np.float32) - zero) * scale
 
 
-class _Named:
-    """Wraps the graph so that the output is named ``gaze_cm`` in the signature."""
+def _named(graph: ExportGraph) -> Any:
+    """The graph with its output named ``gaze_cm`` in the signature (a dict output)."""
+    import torch
 
-    @staticmethod
-    def wrap(graph: ExportGraph) -> Any:
-        import torch
+    class Named(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = graph           # not "graph": fx modules have their own
 
-        class Named(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.body = graph  # not "graph": fx modules have their own
+        def forward(self, **inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {OUTPUT_NAME: self.body(**inputs)}
 
-            def forward(self, **inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-                return {OUTPUT_NAME: self.body(**inputs)}
-
-        return Named().eval()
+    return Named().eval()
 
 
 def _convert(model: GazeModel, settings: dict[str, Any], calibration: CalibrationData | None
@@ -124,7 +109,7 @@ def _convert(model: GazeModel, settings: dict[str, Any], calibration: Calibratio
     import litert_torch
     import torch
 
-    net = _Named.wrap(ExportGraph(model))
+    net = _named(ExportGraph(model))
     names = input_names(model)
     sample = example_inputs(model, batch=1)
     if settings["precision"] == "fp32":
