@@ -12,18 +12,28 @@ golden vectors. Every export is checked for parity with the torch model on held-
 The format modules import their toolchains (onnx, coremltools, litert-torch) only when used.
 """
 
-from gazesdk.export.exported import ExportedModel, load_exported, read_golden
-from gazesdk.export.metadata import ArtifactError, read_metadata, validate_metadata
-from gazesdk.export.parity import ParityError, ParityReport, ParityTolerance, check_parity
-from gazesdk.export.quant import QuantConfig
-from gazesdk.export.registry import exporter, list_formats
-from gazesdk.export.samples import CalibrationData, ExportSamples, gazesim_samples
+import importlib
+
+# Names -> defining module, imported on first use: the runtime reads metadata through this
+# package and must not pull torch or the converters in with it.
+_LAZY = {
+    "ExportedModel": "exported", "load_exported": "exported", "read_golden": "exported",
+    "ArtifactError": "metadata", "read_metadata": "metadata", "validate_metadata": "metadata",
+    "ParityError": "parity", "ParityReport": "parity", "ParityTolerance": "parity",
+    "check_parity": "parity", "QuantConfig": "quant", "exporter": "registry",
+    "list_formats": "registry", "CalibrationData": "samples", "ExportSamples": "samples",
+    "gazesim_samples": "samples",
+}
 
 
 def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"gazesdk.export.{_LAZY[name]}"), name)
     # export_onnx, export_coreml, export_tflite: imported with their toolchain on first use
-    if name.startswith("export_") and name[len("export_"):] in list_formats():
-        return exporter(name[len("export_"):])
+    if name.startswith("export_"):
+        from gazesdk.export.registry import exporter, list_formats
+        if name[len("export_"):] in list_formats():
+            return exporter(name[len("export_"):])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -19,11 +19,13 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
-from gazesdk.models.gaze_model import GazeModel
+
+if TYPE_CHECKING:
+    from gazesdk.models.gaze_model import GazeModel
 
 SCHEMA_NAME = "gazesdk-model-metadata"
 SCHEMA_VERSION = 1

@@ -24,6 +24,7 @@ from gazesdk.export.quant import QuantConfig, as_quant_config
 from gazesdk.export.samples import CalibrationData, ExportSamples, built_in_samples, calibration_for
 
 from gazesdk.models.gaze_model import GazeModel
+from gazesdk.runtime.backends.onnxruntime import ort_runner
 
 OPSET = 18
 CALIBRATION_BATCH = 20
@@ -36,24 +37,7 @@ class OnnxExport(BytesExport):
     suffix = ".onnx"
 
     def _make_runner(self, threads: int) -> Runner:
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.log_severity_level = 3
-        try:
-            session = ort.InferenceSession(self.model_bytes, sess_options=so,
-                                           providers=["CPUExecutionProvider"])
-        except Exception as e:   # onnxruntime raises its own types for a bad model
-            raise ArtifactError(f"ONNX Runtime cannot load the model: "
-                                f"{str(e).splitlines()[0]}") from None
-
-        def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-            return session.run([OUTPUT_NAME], dict(inputs))[0]
-
-        return run
+        return ort_runner(self.model_bytes, threads=threads)
 
     def proto(self) -> Any:
         """The ``onnx.ModelProto``."""

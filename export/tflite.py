@@ -32,8 +32,8 @@ from gazesdk.export.quant import QuantConfig, as_quant_config
 from gazesdk.export.samples import CalibrationData, ExportSamples, built_in_samples, calibration_for
 
 from gazesdk.models.gaze_model import GazeModel
+from gazesdk.runtime.backends.litert import SIGNATURE, litert_runner
 
-SIGNATURE = "serving_default"
 FILE_IDENTIFIER = b"TFL3"
 
 
@@ -44,25 +44,8 @@ class TFLiteExport(BytesExport):
     suffix = ".tflite"
 
     def _make_runner(self, threads: int) -> Runner:
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            with quiet():
-                interp = Interpreter(model_content=self.model_bytes, num_threads=threads)
-                runner = interp.get_signature_runner(SIGNATURE)
-                ins = runner.get_input_details()
-                # the first call applies the XNNPACK delegate, which logs a line to stderr
-                runner(**{k: np.zeros(d["shape"], d["dtype"]) for k, d in ins.items()})
-        except (ValueError, RuntimeError) as e:
-            raise ArtifactError(f"the LiteRT interpreter cannot load the model: "
-                                f"{str(e).splitlines()[0]}") from None
-        out = runner.get_output_details()[OUTPUT_NAME]
-
-        def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-            feed = {k: _to_tensor(v, ins[k]) for k, v in inputs.items()}
-            return _from_tensor(runner(**feed)[OUTPUT_NAME], out)
-
-        return run
+        with quiet():
+            return litert_runner(self.model_bytes, threads=threads)
 
     def ops(self) -> list[str]:
         """The operator of every node of the graph, in order (for checks)."""
@@ -71,22 +54,6 @@ class TFLiteExport(BytesExport):
         with quiet():
             interp = Interpreter(model_content=self.model_bytes)
         return [o["op_name"] for o in interp._get_ops_details()]
-
-
-def _to_tensor(x: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    dtype = detail["dtype"]
-    if dtype == np.float32:
-        return x.astype(np.float32, copy=False)
-    scale, zero = detail["quantization"]
-    info = np.iinfo(dtype)
-    return np.clip(np.rint(x / scale) + zero, info.min, info.max).astype(dtype)
-
-
-def _from_tensor(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    if detail["dtype"] == np.float32:
-        return y
-    scale, zero = detail["quantization"]
-    return (y.astype(np.float32) - zero) * scale
 
 
 def _named(graph: ExportGraph) -> Any:

@@ -15,7 +15,7 @@ import sys
 from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
 
-SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export")
+SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export", "assets", "benchmark")
 
 
 def build_parser() -> argparse.ArgumentParser:

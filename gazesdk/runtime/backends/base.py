@@ -1,0 +1,94 @@
+"""What every inference backend is to the runtime, and the model facts it works from.
+
+A backend runs one gaze model on prepared inputs and returns gaze in cm. The model's metadata
+(the export schema of issue 8: ``preprocessing``, ``inputs``, ``decoding``) says how the
+inputs are made, so the runtime prepares them once, identically, for every backend; decoding
+is inside every exported graph (and inside the torch model's ``predict``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from gazesdk.errors import ConfigError
+
+DEVICES = ("cpu", "cuda")
+
+
+class Backend(Protocol):
+    """Runs the model: ``infer({name: float32 array}) -> (N, 2) float32`` gaze in cm from the
+    camera (GazeCapture axes: x right, y up, in the screen's orientation)."""
+
+    name: str
+    metadata: dict[str, Any]
+
+    def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The preprocessing facts the runtime reads from a model's metadata."""
+
+    name: str
+    precision: str
+    input_names: tuple[str, ...]
+    patch_size: int
+    pixel_scale: float
+    batch: int | None                # fixed batch, or None for any
+
+    @classmethod
+    def from_metadata(cls, doc: Mapping[str, Any]) -> ModelSpec:
+        pre = doc["preprocessing"]
+        if pre.get("colour_order") != "RGB" or pre.get("layout") != "NCHW":
+            raise ConfigError(f"the runtime prepares RGB NCHW inputs; this model wants "
+                              f"{pre.get('colour_order')} {pre.get('layout')}")
+        batch = doc["artifact"].get("batch", "dynamic")
+        return cls(name=str(doc["model"]["name"]), precision=str(doc["artifact"]["precision"]),
+                   input_names=tuple(t["name"] for t in doc["inputs"]),
+                   patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]),
+                   batch=None if batch == "dynamic" else int(batch))
+
+
+def check_device(device: str, threads: int) -> None:
+    if device not in DEVICES:
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
+
+
+def bundled_dir() -> Path:
+    """Where the bundled default model's exported files live."""
+    return Path(str(resources.files("gazesdk.models") / "assets" / "exported"))
+
+
+def bundled_artifact(suffix: str, precision: str) -> Path:
+    """The bundled default model exported as ``suffix`` (".onnx", ".tflite") at
+    ``precision`` (fp32 or int8)."""
+    if precision not in ("fp32", "int8"):
+        raise ConfigError(f"the bundled model comes in fp32 and int8, not {precision!r}")
+    path = bundled_dir() / f"gaze_compact_{precision}{suffix}"
+    if not path.is_file():
+        raise ConfigError(f"the bundled model {path.name} is missing from this installation; "
+                          f"reinstall gazesdk or pass a model path")
+    return path
+
+
+def first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def artifact_metadata(path: str | os.PathLike, *, verify: bool = True) -> dict[str, Any]:
+    """The validated side-file metadata of an exported model (sha256 checked with verify)."""
+    from gazesdk.export.metadata import read_metadata
+
+    return read_metadata(path, verify=verify)

@@ -1,0 +1,79 @@
+"""What the estimator returns: frozen dataclasses, one per frame.
+
+Frames of reference:
+- *frame pixels*: the upright, unmirrored camera frame, x right and y down from its top-left
+  corner (face box, keypoints, crop boxes).
+- *camera cm*: GazeCapture's (XCam, YCam) on the screen plane, from the front camera's centre,
+  x to the right and y up as the user looks at the screen in its current orientation.
+- *screen points / pixels*: from the top-left corner of the screen as the user sees it in that
+  orientation, x right and y down (points are iOS points; pixels are physical pixels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gazesdk.runtime.detector import FaceDetection
+from gazesdk.runtime.frames import InvalidReason
+
+STAGES = ("detect", "crop", "infer", "map", "smooth")
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    """Milliseconds spent in each stage of one call (0 for stages that did not run)."""
+
+    detect: float = 0.0
+    crop: float = 0.0
+    infer: float = 0.0
+    map: float = 0.0
+    smooth: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.detect + self.crop + self.infer + self.map + self.smooth
+
+
+@dataclass(frozen=True)
+class Patches:
+    """The model's inputs as images: (S, S, 3) uint8 RGB patches and the (25, 25) face grid."""
+
+    face: np.ndarray
+    left_eye: np.ndarray
+    right_eye: np.ndarray
+    face_grid: np.ndarray
+
+
+@dataclass(frozen=True)
+class ScreenPoint:
+    """A gaze point on the screen (see the module for the frame). ``on_screen`` is False when
+    it lies outside the screen's rectangle; the coordinates are then kept, not clamped."""
+
+    x_pt: float
+    y_pt: float
+    x_px: float
+    y_px: float
+    on_screen: bool
+
+
+@dataclass(frozen=True)
+class GazeResult:
+    """One frame's estimate. When ``valid`` is False, ``invalid_reason`` and ``message`` say
+    why and the gaze fields are None; ``face`` is kept when a face was found."""
+
+    valid: bool
+    gaze_cm: tuple[float, float] | None = None          # smoothed when smoothing is on
+    raw_gaze_cm: tuple[float, float] | None = None      # the model's output for this frame
+    screen: ScreenPoint | None = None
+    face: FaceDetection | None = None
+    faces_found: int = 0
+    face_box: tuple[int, int, int, int] | None = None   # the model's crop boxes, frame pixels
+    left_eye_box: tuple[int, int, int, int] | None = None
+    right_eye_box: tuple[int, int, int, int] | None = None
+    patches: Patches | None = None
+    invalid_reason: InvalidReason | None = None
+    message: str = ""
+    timestamp_ms: int | None = None
+    timings: StageTimings = StageTimings()
