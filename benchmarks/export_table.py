@@ -88,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     from gazesdk.export.parity import ParityTolerance
     from gazesdk.export.registry import exporter
     from gazesdk.export.samples import built_in_samples, gazesim_samples
-
     from gazesdk.models.complexity import count_params
     from gazesdk.models.loading import load_model
 

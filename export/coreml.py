@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import ExportedModel, Runner
 from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
@@ -29,7 +30,6 @@ from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, em
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
 from gazesdk.export.samples import ExportSamples, built_in_samples
-
 from gazesdk.models.gaze_model import GazeModel
 
 DEPLOYMENT_TARGET = "iOS16"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+
 from gazesdk.export.metadata import (
     ArtifactError,
     artifact_sha256,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import BytesExport, Runner
 from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
@@ -22,7 +23,6 @@ from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, em
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
 from gazesdk.export.samples import CalibrationData, ExportSamples, built_in_samples, calibration_for
-
 from gazesdk.models.gaze_model import GazeModel
 from gazesdk.runtime.backends.onnxruntime import ort_runner
 

@@ -14,14 +14,13 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from gazesdk.evaluation.metrics import mean_error_cm, msd_cm
 from gazesdk.export.metadata import ArtifactError
 from gazesdk.export.samples import ExportSamples
 
-from gazesdk.evaluation.metrics import mean_error_cm, msd_cm
-
 if TYPE_CHECKING:
     from gazesdk.export.exported import ExportedModel
-
     from gazesdk.models.gaze_model import GazeModel
 
 

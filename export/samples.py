@@ -16,9 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from gazesdk.data.arrays import SPLITS, GazeArrays
+from gazesdk.data.arrays import PATCHES, SPLITS, GazeArrays
 from gazesdk.errors import DataFormatError
-from gazesdk.models.gaze_model import PATCHES
 
 GRID = "face_grid"
 # GazeSim settings of the built-in sample sets: 40 subjects (20 calibration, 20 held out),

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import BytesExport, Runner
 from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
@@ -30,7 +31,6 @@ from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, em
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
 from gazesdk.export.samples import CalibrationData, ExportSamples, built_in_samples, calibration_for
-
 from gazesdk.models.gaze_model import GazeModel
 from gazesdk.runtime.backends.litert import SIGNATURE, litert_runner
 

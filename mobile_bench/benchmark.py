@@ -12,14 +12,14 @@ from importlib import metadata as pkg_metadata
 from typing import Any
 
 import numpy as np
+
+from gazesdk.errors import ConfigError
 from gazesdk.mobile_bench.inputs import BenchFrames, built_in_frames, user_frames
 from gazesdk.mobile_bench.jitter import lag_by_filter, model_level_msd, stage_msd
 from gazesdk.mobile_bench.memory import rss_bytes
 from gazesdk.mobile_bench.profiles import get_profile
 from gazesdk.mobile_bench.sequences import decode_jpeg
 from gazesdk.mobile_bench.stats import ratio, summarize
-
-from gazesdk.errors import ConfigError
 from gazesdk.runtime.backends import backend_for_path, create_backend, installed_backends
 from gazesdk.runtime.detector import MediaPipeFaceDetector
 from gazesdk.runtime.estimator import GazeEstimator
@@ -101,6 +101,8 @@ def configurations(settings: BenchmarkSettings) -> tuple[list[tuple[str, str, in
     have = installed_backends()
     skipped: list[dict[str, str]] = []
     if settings.model != "default":
+        if not os.path.exists(settings.model):
+            raise ConfigError(f"no model at {settings.model}")
         name = backend_for_path(settings.model)
         wanted = settings.backends or (name,)
         if any(b != name for b in wanted):

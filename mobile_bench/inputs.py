@@ -7,9 +7,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from gazesdk.mobile_bench.sequences import ShakeSettings, encode_jpeg, shaky_sequences
 
 from gazesdk.errors import ConfigError, DataFormatError
+from gazesdk.mobile_bench.sequences import ShakeSettings, encode_jpeg, shaky_sequences
 
 FPS = 30.0
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")

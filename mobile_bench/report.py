@@ -111,8 +111,8 @@ def plots(report: dict[str, Any], folder: str | os.PathLike) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from gazesdk.mobile_bench.jitter import smooth
 
+    from gazesdk.mobile_bench.jitter import smooth
     from gazesdk.runtime.smoothing import SmoothingOptions
 
     folder = Path(folder)

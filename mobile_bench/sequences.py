@@ -30,7 +30,11 @@ class ShakeSettings:
     exposure_std: float = 0.03       # frame gain: 1 + N(0, std), clipped to +-3 std
     noise_std: float = 2.5           # Gaussian sensor noise, 0-255 units
     size: tuple[int, int] = (480, 640)   # output (width, height): a portrait VGA front camera
-    scale: float = 1.0                   # photo pixels -> frame pixels
+    # photo pixels -> frame pixels: 1.8 makes the face box about 210 px, a phone held at about
+    # 35 cm, as in GazeSim's sessions (at 1.0 the face is half that, far outside them)
+    scale: float = 1.8
+    anchor_photo: tuple[float, float] = (225.0, 125.0)   # the face centre in the photo ...
+    anchor_frame: tuple[float, float] = (0.5, 0.4)      # ... lands here (fractions of w, h)
 
     def __post_init__(self) -> None:
         for name in ("shake_px", "shake_limit_px", "rotation_deg", "rotation_limit_deg",
@@ -62,9 +66,9 @@ def shaky_sequences(sequences: int, frames: int, *, seed: int = 0,
     img = face_photo() if photo is None else photo
     rng = np.random.default_rng(seed)
     w, h = settings.size
-    src_h, src_w = img.shape[:2]
     out = np.zeros((sequences, frames, h, w, 3), np.uint8)
-    centre = (src_w / 2, src_h / 2)
+    centre = settings.anchor_photo
+    target = (settings.anchor_frame[0] * w, settings.anchor_frame[1] * h)
     for s in range(sequences):
         t, r = np.zeros(2), 0.0
         for f in range(frames):
@@ -75,9 +79,9 @@ def shaky_sequences(sequences: int, frames: int, *, seed: int = 0,
             r = float(np.clip(0.9 * r + rng.normal(0, settings.rotation_deg),
                               -settings.rotation_limit_deg, settings.rotation_limit_deg))
             m = cv2.getRotationMatrix2D(centre, r, settings.scale)
-            m[:, 2] += t + np.array([w / 2 - centre[0], h / 2 - centre[1]])
+            m[:, 2] += t + np.array([target[0] - centre[0], target[1] - centre[1]])
             frame = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
+                                   borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
             gain = 1.0 + float(np.clip(rng.normal(0, settings.exposure_std),
                                        -3 * settings.exposure_std, 3 * settings.exposure_std))
             frame = frame * gain + rng.normal(0, settings.noise_std, frame.shape)

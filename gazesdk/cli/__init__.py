@@ -15,7 +15,8 @@ import sys
 from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
 
-SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export", "assets", "benchmark")
+SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export", "assets", "benchmark",
+               "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

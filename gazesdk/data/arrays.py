@@ -26,6 +26,7 @@ FORMAT_NAME = "gazesdk-arrays"
 FORMAT_VERSION = 1
 PATCH_SIZE = 64
 GRID_SIZE = 25
+PATCHES = ("face", "left_eye", "right_eye")   # the model inputs that are image patches
 SPLITS = ("train", "val", "test")
 
 # field -> (dtype, shape of one row)

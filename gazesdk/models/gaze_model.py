@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gazesdk.data.arrays import PATCHES  # noqa: F401 - re-exported: the patch input names
 from gazesdk.losses.ordinal import OrdinalBins
 
 PATCH_SIZE = 64
@@ -25,7 +26,6 @@ FEATURE_DIM = 128
 GRID_HIDDEN = 256
 PATCH_MEAN = 0.5
 PATCH_STD = 0.5
-PATCHES = ("face", "left_eye", "right_eye")
 
 
 class GazeModel(nn.Module):

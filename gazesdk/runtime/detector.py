@@ -58,6 +58,8 @@ class MediaPipeFaceDetector:
                         ("min_suppression_threshold", min_suppression_threshold)):
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{name} must lie in [0, 1], got {v}")
+        from gazesdk.runtime.quiet import quiet_native_logs
+
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
@@ -73,7 +75,11 @@ class MediaPipeFaceDetector:
             running_mode=vision.RunningMode.IMAGE,
             min_detection_confidence=min_detection_confidence,
             min_suppression_threshold=min_suppression_threshold)
-        self._detector = vision.FaceDetector.create_from_options(options)
+        with quiet_native_logs():
+            self._detector = vision.FaceDetector.create_from_options(options)
+            # the first call sets up XNNPACK, which logs; later calls are silent
+            self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                           data=np.zeros((64, 64, 3), np.uint8)))
 
     def detect(self, rgb: np.ndarray) -> list[FaceDetection]:
         """Faces in ``rgb`` ((H, W, 3) uint8, C-contiguous), best score first."""

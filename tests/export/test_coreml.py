@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from gazesdk.export import load_exported
 
 pytest.importorskip("coremltools")

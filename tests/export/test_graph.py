@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from gazesdk.export.graph import ExportGraph, example_inputs, input_names
 
+from gazesdk.export.graph import ExportGraph, example_inputs, input_names
 from gazesdk.losses.ordinal import OrdinalBins
 from gazesdk.models import create_model
 

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from gazesdk.export import load_exported, read_golden
 from gazesdk.export.metadata import ArtifactError, artifact_sha256, read_metadata, validate_metadata
 

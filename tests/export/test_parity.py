@@ -3,6 +3,7 @@ model's plus a known offset."""
 
 import numpy as np
 import pytest
+
 from gazesdk.export.exported import ExportedModel
 from gazesdk.export.parity import ParityError, ParityTolerance, check_parity, torch_predict
 

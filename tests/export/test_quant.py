@@ -3,9 +3,9 @@
 import re
 
 import pytest
-from gazesdk.export.quant import QuantConfig, as_quant_config
 
 from gazesdk.errors import ConfigError
+from gazesdk.export.quant import QuantConfig, as_quant_config
 
 
 def test_defaults_per_format():

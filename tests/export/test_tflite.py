@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from gazesdk.export import load_exported
 from gazesdk.export.metadata import embedded
 

@@ -6,7 +6,6 @@ runner quantizes and dequantizes with each tensor's scale and zero point.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from gazesdk.errors import ConfigError
 from gazesdk.runtime.backends.base import artifact_metadata, check_device, first_line
+from gazesdk.runtime.quiet import quiet_native_logs
 
 SIGNATURE = "serving_default"
 OUTPUT_NAME = "gaze_cm"
@@ -39,22 +39,6 @@ def from_tensor(y: np.ndarray, detail: Mapping[str, Any]) -> np.ndarray:
     return (y.astype(np.float32) - zero) * scale
 
 
-@contextlib.contextmanager
-def _quiet_fd2() -> Any:
-    """XNNPACK logs "Created TensorFlow Lite XNNPACK delegate" on fd 2 at the first call."""
-    if os.environ.get("GAZESDK_DEBUG"):
-        yield
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1
                   ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
     """A function running one batch {name: float32} at the model's fixed batch -> (N, 2)."""
@@ -69,7 +53,7 @@ def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1
     kwargs = ({"model_content": model} if isinstance(model, bytes)
               else {"model_path": str(model)})
     try:
-        with _quiet_fd2():
+        with quiet_native_logs():
             interp = Interpreter(num_threads=threads, **kwargs)
             runner = interp.get_signature_runner(SIGNATURE)
             ins = runner.get_input_details()

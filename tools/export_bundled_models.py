@@ -1,0 +1,39 @@
+"""Re-export the bundled model for the runtime: ONNX and TFLite at fp32 and int8, with parity
+checks and metadata, into ``gazesdk/models/assets/exported/`` (golden vectors are left out of
+the package: ``gazesdk export`` writes them for app developers).
+
+    python tools/export_bundled_models.py        # a few minutes on 2 cores
+
+Run it after retraining the bundled model (``tools/train_default_model.py``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+DEST = Path(__file__).resolve().parents[1] / "gazesdk" / "models" / "assets" / "exported"
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("onnx", "tflite"):
+            for precision in ("fp32", "int8"):
+                cmd = [sys.executable, "-m", "gazesdk", "export", "--checkpoint", "default",
+                       "--format", fmt, "--precision", precision, "--out", tmp,
+                       "--name", "gaze_compact", "--quiet"]
+                print(" ".join(cmd[2:]), flush=True)
+                subprocess.run(cmd, check=True)
+        DEST.mkdir(parents=True, exist_ok=True)
+        for f in sorted(Path(tmp).iterdir()):
+            if f.suffix in (".onnx", ".tflite", ".json"):
+                shutil.copy2(f, DEST / f.name)
+                print(f"-> {DEST / f.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
