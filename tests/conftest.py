@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -12,3 +15,22 @@ def restore_threads():
     n = torch.get_num_threads()
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def detector_model() -> Path:
+    """The real BlazeFace model: the cached copy, fetched once per user (official URL, else the
+    mediapipe 0.10.21 wheel through pip's package index) when missing."""
+    from gazesdk.runtime.assets import AssetError, detector_model_path
+
+    try:
+        return detector_model_path()
+    except AssetError as e:
+        pytest.skip(f"the face detector model is not available here: {e}")
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """A real face photo (skimage.data.astronaut(), shipped with scikit-image)."""
+    skimage_data = pytest.importorskip("skimage.data")
+    return skimage_data.astronaut()

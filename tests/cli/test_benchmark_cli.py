@@ -12,20 +12,10 @@ pytest.importorskip("mediapipe")
 pytest.importorskip("onnxruntime")
 
 
-@pytest.fixture(scope="module")
-def detector_model():
-    from gazesdk.runtime.assets import AssetError, detector_model_path
-
-    try:
-        return str(detector_model_path())
-    except AssetError as e:
-        pytest.skip(str(e))
-
-
 def test_small_run_writes_table_json_and_markdown(tmp_path, capsys, detector_model):
     rc = main(["benchmark", "--backend", "onnxruntime", "--precision", "int8", "--threads",
                "1", "--sequences", "1", "--frames", "4", "--warmup", "1", "--no-plots",
-               "--detector-model", detector_model, "--out", str(tmp_path / "b"),
+               "--detector-model", str(detector_model), "--out", str(tmp_path / "b"),
                "--json", str(tmp_path / "copy.json")])
     out = capsys.readouterr().out
     assert rc == 0 and "onnxruntime/int8/1t" in out and "lag (frames" in out
@@ -44,7 +34,7 @@ def test_small_run_writes_table_json_and_markdown(tmp_path, capsys, detector_mod
 ])
 def test_user_mistakes_are_one_line(tmp_path, capsys, argv, words, detector_model):
     rc = main(["benchmark", "--out", str(tmp_path), "--quiet", "--detector-model",
-               detector_model, *argv])
+               str(detector_model), *argv])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and words in err and len(err.splitlines()) == 1
 

@@ -19,16 +19,6 @@ from gazesdk.runtime.screen import ScreenMapper
 N_FRAMES = 12
 
 
-@pytest.fixture(scope="session")
-def detector_model() -> Path:
-    from gazesdk.runtime.assets import AssetError, detector_model_path
-
-    try:
-        return detector_model_path()
-    except AssetError as e:
-        pytest.skip(f"the face detector model is not available here: {e}")
-
-
 @pytest.fixture(scope="module")
 def frames() -> np.ndarray:
     pytest.importorskip("skimage")
