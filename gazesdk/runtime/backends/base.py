@@ -67,7 +67,8 @@ def check_device(device: str, threads: int) -> None:
 
 def bundled_dir() -> Path:
     """Where the bundled default model's exported files live."""
-    return Path(str(resources.files("gazesdk.models") / "assets" / "exported"))
+    # resolved from the gazesdk package: importing gazesdk.models would import torch
+    return Path(str(resources.files("gazesdk") / "models" / "assets" / "exported"))
 
 
 def bundled_artifact(suffix: str, precision: str) -> Path:
