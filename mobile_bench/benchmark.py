@@ -95,7 +95,7 @@ def configurations(settings: BenchmarkSettings) -> tuple[list[tuple[str, str, in
                                                           list[dict[str, str]]]:
     """(backend, precision, threads) to run, and the skipped ones with why."""
     profile = get_profile(settings.profile)
-    threads = (get_profile(settings.profile).thread_counts() if settings.threads is None
+    threads = (profile.thread_counts() if settings.threads is None
                else [int(t) if t != "all" else (os.cpu_count() or 1) for t in settings.threads])
     threads = list(dict.fromkeys(threads))
     have = installed_backends()
@@ -230,6 +230,9 @@ def run_benchmark(settings: BenchmarkSettings = BenchmarkSettings(), *,
     smoothing = settings.smoothing if settings.smoothing.method != "none" else \
         SmoothingOptions(method="one_euro", kalman=settings.smoothing.kalman,
                          one_euro=settings.smoothing.one_euro)
+    # the memory check runs on the phone-like configuration: int8 on one thread when there is one
+    memory_run = next((r for r in runs if r[1] == "int8" and r[2] == 1),
+                      next((r for r in runs if r[2] == 1), runs[0]))
     configs: list[dict[str, Any]] = []
     model_msd: dict[tuple[str, str], dict[str, float]] = {}
     facts: dict[str, Any] | None = None
@@ -239,7 +242,8 @@ def run_benchmark(settings: BenchmarkSettings = BenchmarkSettings(), *,
         found = sum(bool(detector.detect(f)) for f in decoded[:5])
         if frames.is_stare and not found:
             raise ConfigError("the face detector finds no face in the built-in frames")
-        for backend_name, precision, threads in runs:
+        for run in runs:
+            backend_name, precision, threads = run
             bar.set_postfix_str(f"{backend_name} {precision} {threads}t")
             try:
                 backend = create_backend(settings.model, backend=backend_name,
@@ -266,8 +270,7 @@ def run_benchmark(settings: BenchmarkSettings = BenchmarkSettings(), *,
                 model_msd[key] = model_level_msd(backend.infer, names, smoothing)
             configs.append(_config_entry(backend_name, precision, threads, settings.device,
                                          det_ms, res, frames, model_msd[key], smoothing))
-            if settings.memory_frames and memory is None and threads == 1 and \
-                    precision in ("int8", configs[-1]["precision"]):
+            if settings.memory_frames and run == memory_run:
                 memory = {"backend": backend_name, "precision": precision, "threads": threads,
                           **_memory(estimator, decoded, settings.memory_frames)}
             estimator.close()
@@ -276,6 +279,10 @@ def run_benchmark(settings: BenchmarkSettings = BenchmarkSettings(), *,
     finally:
         bar.close()
         detector.close()
+    if not configs:
+        raise ConfigError("no configuration could run: " + "; ".join(
+            f"{s['backend']} {s.get('precision', '')}: {s['reason']}".replace("  ", " ")
+            for s in skipped))
     lag = lag_by_filter(smoothing)
     for c in configs:
         c["lag_frames"] = lag

@@ -10,9 +10,9 @@ import numpy as np
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.mobile_bench.sequences import ShakeSettings, encode_jpeg, shaky_sequences
+from gazesdk.runtime.frames import IMAGE_SUFFIXES
 
 FPS = 30.0
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,12 @@ class BenchFrames:
         return bool((self.sequence >= 0).any())
 
 
-def _timestamps(sequence: np.ndarray) -> np.ndarray:
-    ts = np.zeros(len(sequence), np.int64)
+def stare_timestamps(sequence: np.ndarray) -> np.ndarray:
+    """Float ms at 30 fps, restarting at 0 with each sequence id (rows of an id in order)."""
+    ts = np.zeros(len(sequence))
     for s in np.unique(sequence):
         idx = np.flatnonzero(sequence == s)
-        ts[idx] = np.rint(np.arange(len(idx)) * 1000.0 / FPS).astype(np.int64)
+        ts[idx] = np.arange(len(idx)) * 1000.0 / FPS
     return ts
 
 
@@ -44,7 +45,7 @@ def built_in_frames(sequences: int, frames: int, *, seed: int, size: tuple[int, 
                            settings=ShakeSettings(size=size, scale=scale))
     flat = seqs.reshape(-1, *seqs.shape[2:])
     seq = np.repeat(np.arange(sequences), frames)
-    return BenchFrames(encode_jpeg(flat), seq, _timestamps(seq),
+    return BenchFrames(encode_jpeg(flat), seq, np.rint(stare_timestamps(seq)).astype(np.int64),
                        f"built-in: {sequences} stares x {frames} frames of "
                        f"skimage.data.astronaut() with camera shake, exposure drift and sensor "
                        f"noise", size)

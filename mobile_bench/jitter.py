@@ -14,9 +14,9 @@ import numpy as np
 
 from gazesdk.evaluation.lag import step_lag_frames
 from gazesdk.evaluation.metrics import msd_cm
+from gazesdk.mobile_bench.inputs import FPS, stare_timestamps
 from gazesdk.runtime.smoothing import SmoothingOptions, create_smoother
 
-FPS = 30.0
 FILTERS = ("kalman", "one_euro")
 GAZESIM_STARES = {"subjects": 8, "frames_per_subject": 2, "stare_sequences": 2,
                   "stare_frames": 30, "split_fractions": (0.0, 0.0, 1.0), "seed": 90_909}
@@ -84,11 +84,7 @@ def model_level_msd(infer: object, names: tuple[str, ...],
         infer({k: samples.inputs[k][rows[i:i + 64]] for k in names})
         for i in range(0, len(rows), 64)])
     seq = samples.sequence[rows]
-    ts = np.zeros(len(rows))
-    for s in np.unique(seq):
-        idx = np.flatnonzero(seq == s)
-        ts[idx] = np.arange(len(idx)) * 1000.0 / FPS
-    return msd_by_filter(pred, seq, ts, smoothing)
+    return msd_by_filter(pred, seq, stare_timestamps(seq), smoothing)
 
 
 def stage_msd(results: Mapping[str, np.ndarray], smoothing: SmoothingOptions

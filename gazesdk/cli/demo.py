@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gazesdk.errors import ConfigError, DataFormatError
+from gazesdk.runtime.frames import IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
     import cv2
 
 BACKENDS = ("auto", "onnxruntime", "litert", "torch", "coreml")
 VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 IMAGE_STEP_MS = 33
 DEFAULT_FPS = 30.0
 WINDOW = "gazesdk demo"

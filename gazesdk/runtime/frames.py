@@ -18,6 +18,7 @@ from gazesdk.errors import GazeSDKError
 
 MIN_FRAME_SIDE = 32             # below this no face can be told from noise
 MAX_FRAME_SIDE = 16384          # a larger frame is a mistake (a stitched panorama, a bad header)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")   # image files OpenCV reads as frames
 
 
 class InvalidReason(str, Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 from gazesdk.errors import ConfigError
@@ -115,6 +115,3 @@ class GazeEstimatorOptions:
             return cls(**v)
         except TypeError as e:
             raise ConfigError(str(e)) from None
-
-    def with_(self, **changes: object) -> GazeEstimatorOptions:
-        return replace(self, **changes)

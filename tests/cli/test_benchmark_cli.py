@@ -31,6 +31,7 @@ def test_small_run_writes_table_json_and_markdown(tmp_path, capsys, detector_mod
     (["--video", "missing.mp4"], "no video file"),
     (["--images", "missing_dir"], "no image folder"),
     (["--model", "missing.onnx"], "no model"),
+    (["--backend", "litert", "--device", "cuda"], "no configuration could run"),
 ])
 def test_user_mistakes_are_one_line(tmp_path, capsys, argv, words, detector_model):
     rc = main(["benchmark", "--out", str(tmp_path), "--quiet", "--detector-model",

@@ -43,7 +43,6 @@ class ModelSpec:
     input_names: tuple[str, ...]
     patch_size: int
     pixel_scale: float
-    batch: int | None                # fixed batch, or None for any
 
     @classmethod
     def from_metadata(cls, doc: Mapping[str, Any]) -> ModelSpec:
@@ -51,11 +50,9 @@ class ModelSpec:
         if pre.get("colour_order") != "RGB" or pre.get("layout") != "NCHW":
             raise ConfigError(f"the runtime prepares RGB NCHW inputs; this model wants "
                               f"{pre.get('colour_order')} {pre.get('layout')}")
-        batch = doc["artifact"].get("batch", "dynamic")
         return cls(name=str(doc["model"]["name"]), precision=str(doc["artifact"]["precision"]),
                    input_names=tuple(t["name"] for t in doc["inputs"]),
-                   patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]),
-                   batch=None if batch == "dynamic" else int(batch))
+                   patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]))
 
 
 def check_device(device: str, threads: int) -> None:
