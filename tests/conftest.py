@@ -34,3 +34,18 @@ def astronaut() -> np.ndarray:
     """A real face photo (skimage.data.astronaut(), shipped with scikit-image)."""
     skimage_data = pytest.importorskip("skimage.data")
     return skimage_data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def landmark_models() -> tuple[Path, Path]:
+    """The real face mesh and iris models (cached, fetched once per user like the detector)."""
+    from gazesdk.runtime.assets import (
+        AssetError,
+        face_landmark_model_path,
+        iris_landmark_model_path,
+    )
+
+    try:
+        return face_landmark_model_path(), iris_landmark_model_path()
+    except AssetError as e:
+        pytest.skip(f"the landmark models are not available here: {e}")
