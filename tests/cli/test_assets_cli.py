@@ -20,7 +20,6 @@ from gazesdk.runtime import assets
 from gazesdk.runtime.assets import AssetSpec
 
 PAYLOAD = b"blazeface?" * 1000
-REAL_FILE = Path("/tmp/face_detection_short_range.tflite")
 
 
 @pytest.fixture
@@ -158,10 +157,8 @@ def test_misuse(spec, capsys):
         main(["assets", "--fetch", "--path", "x"])
 
 
-def test_real_file_via_path(monkeypatch, capsys):
-    if not REAL_FILE.is_file():
-        pytest.skip(f"{REAL_FILE} is not here")
-    assert main(["assets", "--path", str(REAL_FILE), "--verify", "--json"]) == 0
+def test_real_file_via_path(monkeypatch, capsys, detector_model):
+    assert main(["assets", "--path", str(detector_model), "--verify", "--json"]) == 0
     row = json.loads(capsys.readouterr().out)["assets"][0]
     assert (row["name"], row["status"], row["size_bytes"]) == \
         ("face_detection_short_range.tflite", "ok", 229_714)

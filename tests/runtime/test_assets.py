@@ -31,7 +31,6 @@ from gazesdk.runtime.assets import (
     verify_asset,
 )
 
-REAL_FILE = Path("/tmp/face_detection_short_range.tflite")
 MEMBER = "fakepkg/modules/model.bin"
 OFFLINE_PIP = ("WARNING: Retrying (Retry(total=1, connect=None, read=None, redirect=None, "
                "status=None)) after connection broken by 'NewConnectionError('<...>: Failed to "
@@ -65,10 +64,9 @@ def _isolated(tmp_path, monkeypatch, request):
 
 
 @pytest.fixture
-def real_file() -> Path:
-    if not REAL_FILE.is_file():
-        pytest.skip(f"{REAL_FILE} is not here")
-    return REAL_FILE
+def real_file(detector_model) -> Path:
+    """The real detector model (the user cache, fetched once; see tests/conftest.py)."""
+    return detector_model
 
 
 def source_file(tmp_path: Path, data: bytes) -> str:
@@ -136,6 +134,25 @@ def test_face_detector_spec_matches_the_real_file(real_file):
     assert all(u.endswith("/face_detection_short_range.tflite") for u in FACE_DETECTOR.urls)
     verify_asset(real_file, FACE_DETECTOR)
     assert detector_model_path(real_file) == real_file
+
+
+def test_landmark_specs_match_the_real_files(landmark_models):
+    from gazesdk.runtime.assets import (
+        FACE_LANDMARK,
+        IRIS_LANDMARK,
+        face_landmark_model_path,
+        iris_landmark_model_path,
+    )
+
+    mesh, iris = landmark_models
+    for spec, path, size in ((FACE_LANDMARK, mesh, 1_242_398), (IRIS_LANDMARK, iris, 2_640_568)):
+        assert (spec.size, spec.license, spec.wheel_requirement) == \
+            (size, "Apache-2.0", "mediapipe==0.10.21")
+        assert spec.wheel_member.endswith("/" + spec.name)
+        verify_asset(path, spec)
+    assert face_landmark_model_path(mesh) == mesh and iris_landmark_model_path(iris) == iris
+    with pytest.raises(AssetError, match="is not the expected iris_landmark.tflite"):
+        iris_landmark_model_path(mesh)                  # the wrong model for the role
 
 
 @pytest.mark.parametrize("platform, env, expected", [
