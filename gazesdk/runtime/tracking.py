@@ -30,13 +30,14 @@ class FaceSource(str, Enum):
 
 @dataclass(frozen=True)
 class TrackedFace:
-    """One frame's face: the mesh (frame pixels), where its ROI came from, and the detection
-    when one ran (None on tracked frames)."""
+    """One frame's face: the mesh (frame pixels), where its ROI came from, the detection when
+    one ran, and how many faces it found (None and 0 on tracked frames: nothing was
+    detected)."""
 
     mesh: FaceMeshResult
     source: FaceSource
     detection: FaceDetection | None = None
-    faces_found: int = 1
+    faces_found: int = 0
 
 
 class FaceTracker:
