@@ -46,6 +46,7 @@ def main() -> None:
     det, mesh, iris = MediaPipeFaceDetector(), FaceMesh(), IrisLandmarker()
     times: dict[str, list[float]] = {"detector": [], "mesh_on_detection": [],
                                      "mesh_tracked": [], "iris_both_eyes": []}
+    landmarks: list[float] = []         # tracked mesh + iris, on the same frames
     held, tracked_frames, no_face = 0, 0, 0
     prev = None
     for i, (rgb, seq) in enumerate(zip(decoded, frames.sequence, strict=True)):
@@ -81,10 +82,10 @@ def main() -> None:
             times["iris_both_eyes"].append(t_iris)
             if t_track is not None:
                 times["mesh_tracked"].append(t_track)
+                landmarks.append(t_track + t_iris)
     det.close()
     stats = {k: {"p50_ms": float(np.percentile(v, 50)), "p95_ms": float(np.percentile(v, 95)),
                  "n": len(v)} for k, v in times.items()}
-    landmarks = np.add(times["mesh_tracked"], times["iris_both_eyes"][-len(times["mesh_tracked"]):])
     detector_p50 = stats["detector"]["p50_ms"]
     result = {
         "command": command(), "machine": machine(), "frames": frames.source,
