@@ -400,24 +400,21 @@ def detector_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bo
                         progress: bool = False, verify: bool = True) -> Path:
     """The face detector model to load: see :func:`model_path`."""
     return model_path(FACE_DETECTOR, path, what="detector model",
-                      fetch=fetch,
-                      progress=progress, verify=verify)
+                      fetch=fetch, progress=progress, verify=verify)
 
 
 def face_landmark_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bool = True,
                              progress: bool = False, verify: bool = True) -> Path:
     """MediaPipe's face mesh model to load: see :func:`model_path`."""
     return model_path(FACE_LANDMARK, path, what="face landmark model",
-                      fetch=fetch,
-                      progress=progress, verify=verify)
+                      fetch=fetch, progress=progress, verify=verify)
 
 
 def iris_landmark_model_path(path: str | os.PathLike[str] | None = None, *, fetch: bool = True,
                              progress: bool = False, verify: bool = True) -> Path:
     """MediaPipe's iris model to load: see :func:`model_path`."""
     return model_path(IRIS_LANDMARK, path, what="iris landmark model",
-                      fetch=fetch,
-                      progress=progress, verify=verify)
+                      fetch=fetch, progress=progress, verify=verify)
 
 
 def model_path(spec: AssetSpec, path: str | os.PathLike[str] | None = None, *,

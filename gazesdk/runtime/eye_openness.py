@@ -22,9 +22,11 @@ def eye_openness(contour: np.ndarray) -> float:
     """Lid extent over eye width from an eye's contour ((>=16, 2) frame pixels, the iris
     model's order); 0 for a degenerate contour."""
     c = np.asarray(contour, np.float64)[:N_LID_POINTS, :2]
+    if c.shape[0] < N_LID_POINTS:
+        return 0.0
     axis = c[8] - c[0]
     width = float(np.hypot(*axis))
-    if c.shape[0] < N_LID_POINTS or width == 0.0:
+    if width == 0.0:
         return 0.0
     rel = c - c[0]
     d = (rel[:, 0] * axis[1] - rel[:, 1] * axis[0]) / width

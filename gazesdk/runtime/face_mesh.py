@@ -10,7 +10,6 @@ negative, relative to the face's centre.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -25,8 +24,6 @@ ROI_SCALE = 1.5
 # Mesh indices, named for the subject (the subject's right eye is on the image's left).
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER = 33, 133
 LEFT_EYE_INNER, LEFT_EYE_OUTER = 362, 263
-RIGHT_EYE_UPPER_LID, RIGHT_EYE_LOWER_LID = 159, 145
-LEFT_EYE_UPPER_LID, LEFT_EYE_LOWER_LID = 386, 374
 
 
 @dataclass(frozen=True)
@@ -69,4 +66,6 @@ class FaceMesh:
         points = np.empty((N_POINTS, 3))
         points[:, :2] = roi_to_frame(roi, raw[:, :2])
         points[:, 2] = raw[:, 2] * roi.side
-        return FaceMeshResult(points, 1.0 / (1.0 + math.exp(-logit)), roi)
+        # the face-presence logit through a sigmoid that cannot overflow on a garbage frame
+        score = float(np.exp(-np.logaddexp(0.0, -logit)))
+        return FaceMeshResult(points, score, roi)

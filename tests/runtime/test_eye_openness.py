@@ -33,6 +33,7 @@ def test_ratio_by_hand_and_invariance():
     assert eye_openness(c * [-1, 1]) == pytest.approx(9 / 30)
     assert eye_openness(_contour(30.0, 0.0)) == 0.0
     assert eye_openness(np.zeros((71, 2))) == 0.0
+    assert eye_openness(np.ones((5, 2))) == 0.0          # too few points: not an eye contour
 
 
 def test_open_and_painted_shut_on_a_real_face(landmark_models, detector_model, astronaut):
