@@ -59,6 +59,32 @@ PREPROCESSING = {
     "eye_naming": "left_eye is the subject's own left eye, which appears on the right of an "
                   "unmirrored front-camera image",
 }
+LANDMARK_CROPS = {
+    "face": "square box from MediaPipe's face mesh (face_landmark.tflite, 468 points): side = "
+            "face_scale x the 3-D distance between the eyes' corner midpoints (points 33-133 "
+            "and 362-263, the mesh's z included), centred face_drop x side below the eye "
+            "midpoint along the face's down direction, moved (not cut) to lie inside the frame",
+    "left_eye": "square box centred on the midpoint of the subject's left eye corners (mesh "
+                "points 362 and 263), side eye_scale x the face box side, moved to lie inside "
+                "the frame",
+    "right_eye": "square box centred on the midpoint of the subject's right eye corners (mesh "
+                 "points 33 and 133), side eye_scale x the face box side, moved to lie inside "
+                 "the frame",
+}
+
+
+def preprocessing(model: GazeModel | None = None) -> dict[str, Any]:
+    """The preprocessing document for ``model``: :data:`PREPROCESSING` with the crop geometry
+    it was trained on (``model.config["crops"]``; keypoints-v1 when it names none)."""
+    from gazesdk.runtime.crops import DEFAULT_CROPS, get_crop_geometry
+
+    name = (model.config.get("crops") if model is not None else None) or DEFAULT_CROPS
+    geometry = get_crop_geometry(name)
+    crops = dict(LANDMARK_CROPS if geometry.source == "landmarks" else PREPROCESSING["crops"])
+    crops["geometry"] = geometry.to_dict()
+    return {**PREPROCESSING, "crops": crops}
+
+
 COORDINATES = {
     "units": "cm",
     "origin": "the front camera's centre, on the screen plane",
@@ -159,7 +185,7 @@ def build_metadata(model: GazeModel, *, fmt: str, precision: str,
         "artifact": {"format": fmt, "precision": precision, "quantization": quantization,
                      "batch": batch, "runtime": runtime},
         "inputs": inputs, "outputs": outputs,
-        "preprocessing": PREPROCESSING, "decoding": decoding(model),
+        "preprocessing": preprocessing(model), "decoding": decoding(model),
         "coordinates": COORDINATES,
     }
     doc = json.loads(json.dumps(doc))             # plain JSON types only

@@ -49,3 +49,17 @@ def landmark_models() -> tuple[Path, Path]:
         return face_landmark_model_path(), iris_landmark_model_path()
     except AssetError as e:
         pytest.skip(f"the landmark models are not available here: {e}")
+
+
+@pytest.fixture(scope="session")
+def astronaut_shut(astronaut) -> np.ndarray:
+    """The astronaut with her eyelids painted shut (each opening filled with the skin below it,
+    a lash line drawn): a real face with closed eyes."""
+    import cv2
+
+    shut = np.ascontiguousarray(astronaut).copy()
+    skin = astronaut[118:122, 205:240].reshape(-1, 3).mean(axis=0)
+    for cx, cy in ((203, 102), (246, 104)):
+        cv2.ellipse(shut, (cx, cy), (12, 7), 0, 0, 360, tuple(float(c) for c in skin), -1)
+        cv2.line(shut, (cx - 11, cy + 1), (cx + 11, cy + 1), (60, 40, 35), 1)
+    return shut

@@ -4,11 +4,15 @@ the package: ``gazesdk export`` writes them for app developers).
 
     python tools/export_bundled_models.py        # a few minutes on 2 cores
 
-Run it after retraining the bundled model (``tools/train_default_model.py``).
+Run it after retraining the bundled model (``tools/train_default_model.py``): int8 calibration
+and the parity check then use that run's dataset (``--data``, default the landmark-cropped
+``out/default_model/data_landmarks``), whose crops match the model's; without it, the built-in
+GazeSim samples (GazeSim's truth crops).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -19,12 +23,16 @@ DEST = Path(__file__).resolve().parents[1] / "gazesdk" / "models" / "assets" / "
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("out/default_model/data_landmarks"))
+    args = ap.parse_args()
+    data = ["--data", str(args.data)] if (args.data / "manifest.json").is_file() else []
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("onnx", "tflite"):
             for precision in ("fp32", "int8"):
                 cmd = [sys.executable, "-m", "gazesdk", "export", "--checkpoint", "default",
                        "--format", fmt, "--precision", precision, "--out", tmp,
-                       "--name", "gaze_compact", "--quiet"]
+                       "--name", "gaze_compact", "--quiet", *data]
                 print(" ".join(cmd[2:]), flush=True)
                 subprocess.run(cmd, check=True)
         DEST.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,8 @@
 """Retrain the bundled default model (``gazesdk/models/assets/default.safetensors``) and its
 model card, reproducibly: a compact three-patch model with the ordinal head, trained on a fixed
-GazeSim dataset through the same loop as ``gazesdk train``.
+GazeSim dataset through the same loop as ``gazesdk train``. The dataset's patches are cut as the
+runtime cuts them (``landmarks-v1``: detector + face mesh on every full frame,
+:mod:`gazesdk.runtime.gazesim_crops`); ``--crops truth`` trains on GazeSim's exact boxes.
 
     python tools/train_default_model.py          # ~15 minutes on 2 CPU cores
 
@@ -35,14 +37,26 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--work", type=Path, default=Path("out/default_model"))
+    ap.add_argument("--crops", choices=("landmarks", "truth"), default="landmarks")
+    ap.add_argument("--scheme", choices=("supervised", "dwo"), default="dwo",
+                    help="dwo (default): DwO's adversarial training of the center bins against "
+                         "jitter, at Org 50%% (benchmarks/results/dwo_sweep.md: MSD 0.29x at "
+                         "the same error on GazeSim)")
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    data_dir = args.work / "data"
+    data_dir = args.work / f"data_{args.crops}"
     if not is_arrays_dir(data_dir):
-        GazeSim(SIM).write_arrays(data_dir, progress=True)
+        if args.crops == "landmarks":
+            from gazesdk.runtime.gazesim_crops import write_landmark_arrays
+
+            _, failures = write_landmark_arrays(GazeSim(SIM), data_dir, progress=True)
+            print(f"landmark crops: {failures}")
+        else:
+            GazeSim(SIM).write_arrays(data_dir, progress=True)
+    dwo = {"scheme": "dwo", "dwo_org": 0.5} if args.scheme == "dwo" else {}
     config = TrainConfig(data=str(data_dir), model="compact", head="ordinal", epochs=args.epochs,
-                         batch_size=64, lr=2e-3, seed=0)
-    run = args.work / "run"
+                         batch_size=64, lr=2e-3, seed=0, **dwo)
+    run = args.work / f"run_{args.crops}_{args.scheme}"
     if not (run / "eval_test.json").exists():
         train(config, run, resume=(run / CHECKPOINT).exists())
     result = json.loads((run / "eval_test.json").read_text())
@@ -63,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
   eye) as float in [0, 1], and the face grid. **Output**: the gaze point in cm from the front
   camera (GazeCapture's XCam, YCam: x right, y up, as the user sees the screen).
 - **Trained on**: GazeSim only (simulated people; {SIM.subjects} subjects, seed {SIM.seed}),
-  {config.epochs} epochs, AdamW, batch {config.batch_size}. No real data, nothing from
-  GazeCapture.
+  {config.epochs} epochs, AdamW, batch {config.batch_size}, scheme {config.scheme}
+  {f"(DwO, Org {config.dwo_org:.0%}, {config.dwo_center_bins} center bins)" if dwo else ""}.
+  No real data, nothing from
+  GazeCapture. Crops: {model.config.get("crops", "keypoints-v1")} (the runtime uses the same
+  geometry: the exports' metadata names it).
 - **GazeSim test subjects** (held out): error {result['error_cm']:.2f} cm over
   {result['count']} frames; MSD {result.get('msd_cm', float('nan')):.3f} cm over
   {result.get('msd_sequences', 0)} stare sequences.

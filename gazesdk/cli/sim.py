@@ -43,6 +43,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                           f"--stare-sequences says otherwise), for jitter (MSD)")
     gen.add_argument("--stare-sequences", type=int, help="stare sequences per subject")
     gen.add_argument("--stare-frames", type=int, help="frames per stare sequence (default 60)")
+    gen.add_argument("--stare-blinks", type=int,
+                     help="blinks per stare sequence (lids closing over 100-400 ms; default 0)")
+    gen.add_argument("--crops", choices=("landmarks", "truth"),
+                     help="how the array form's patches are cut: 'landmarks' (default) runs "
+                          "each full frame through the runtime's detector, face mesh and "
+                          "landmark crops, as deployment does; 'truth' uses GazeSim's exact "
+                          "head-geometry boxes (faster; for ablations). GazeCapture-format "
+                          "recordings keep full frames and their own boxes")
     gen.add_argument("--devices", nargs="+", metavar="NAME",
                      help="restrict to these devices of the GazeCapture table")
     gen.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -90,6 +98,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     flags = {"subjects": args.subjects, "frames_per_subject": args.frames_per_subject,
              "sessions_per_subject": args.sessions_per_subject,
              "calibration_dots": args.calibration_dots, "stare_frames": args.stare_frames,
+             "stare_blinks": args.stare_blinks,
              "seed": args.seed, "devices": tuple(args.devices) if args.devices else None}
     if args.stare_sequences is not None:
         flags["stare_sequences"] = args.stare_sequences
@@ -135,10 +144,19 @@ def _generate(args: argparse.Namespace) -> int:
     from gazesdk.sim import GazeSim
 
     config = config_from_args(args)
+    crops = args.crops or ("landmarks" if args.format == "arrays" else "truth")
+    if crops == "landmarks" and args.format != "arrays":
+        raise ConfigError("--crops landmarks applies to the array form; GazeCapture-format "
+                          "recordings keep full frames (their loader crops them)")
     _prepare_out(args.out, args.overwrite)
     sim = GazeSim(config)
     start = time.perf_counter()
-    if args.format == "arrays":
+    failures = None
+    if args.format == "arrays" and crops == "landmarks":
+        from gazesdk.runtime.gazesim_crops import write_landmark_arrays
+
+        _, failures = write_landmark_arrays(sim, args.out, progress=not args.quiet)
+    elif args.format == "arrays":
         sim.write_arrays(args.out, progress=not args.quiet)
     else:
         sim.write_gazecapture(args.out, progress=not args.quiet)
@@ -158,6 +176,13 @@ def _generate(args: argparse.Namespace) -> int:
           f"tablet {device_kind.count('tablet')}; orientations 1-4: {orient.tolist()}")
     print(f"  frames    random dots {kinds[0]}, calibration grid {kinds[1]}, stare {kinds[2]} "
           f"({config.stare_sequences * config.subjects} sequences)")
+    if failures is not None:
+        print(f"  crops     landmarks-v1 (detector + face mesh, as the runtime): "
+              f"{failures['no_face']} frames without a face, {failures['boxes_invalid']} with "
+              f"boxes outside the frame ({100 * failures['failure_rate']:.2f}%; those keep "
+              f"GazeSim's boxes)")
+    else:
+        print(f"  crops     {'GazeSim truth boxes' if args.format == 'arrays' else 'full frames'}")
     print(f"  labels    XCam {p.target[:, 0].min():.1f}..{p.target[:, 0].max():.1f} cm, "
           f"YCam {p.target[:, 1].min():.1f}..{p.target[:, 1].max():.1f} cm; "
           f"distance {p.head_pos[:, 2].min():.0f}-{p.head_pos[:, 2].max():.0f} cm")

@@ -55,11 +55,14 @@ FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
 # (GazeCapture).
 OPTIONAL_FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
     "head_pose_deg": ("float32", (3,)),
+    "lid_closure": ("float32", ()),
 }
 FIELD_DOCS = {
     "head_pose_deg": "head pose (yaw, pitch, roll) in degrees, camera frame: yaw turns the face "
                      "towards +x (the user's right), pitch towards +y (up), roll turns the "
                      "head's up axis towards -x; 0 = facing the camera upright",
+    "lid_closure": "how far the lids are closed in a blink, 0 open to 1 shut (GazeSim's "
+                   "stare blinks); frames at 0.5 or more count as blink frames",
     "dot_pts": "dot position in screen points from the top-left, for the frame's orientation",
     "screen_pts": "active screen size (width, height) in points, for the frame's orientation",
     "device": "index into manifest['devices']",

@@ -62,6 +62,11 @@ class GazeModel(nn.Module):
         self.register_buffer("input_std", torch.full((1, 3, 1, 1), PATCH_STD), persistent=False)
         self._config = copy.deepcopy(config)
 
+    def set_crops(self, name: str) -> None:
+        """Record the crop geometry (:data:`gazesdk.runtime.crops.CROP_GEOMETRIES`) the model is
+        trained on; exports write it into their metadata so the runtime crops alike."""
+        self._config["crops"] = str(name)
+
     @property
     def config(self) -> dict[str, Any]:
         """A copy of the plain-dict config that :func:`model_from_config` rebuilds this from."""

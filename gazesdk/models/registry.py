@@ -31,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., nn.Module])
 
 _BACKBONES: dict[str, Callable[..., nn.Module]] = {}
 # Config keys that are not backbone options.
-RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred", "head_pose")
+RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred", "head_pose",
+            "crops")
 BRANCHES = ("face", "eye")
 
 
@@ -157,6 +158,9 @@ def model_from_config(config: Mapping[str, Any]) -> GazeModel:
                            x_range=_range(config, "x_range", defaults.x_range),
                            y_range=_range(config, "y_range", defaults.y_range),
                            centred=bool(config.get("centred", defaults.centred)))
-    return create_model(config["name"], head=config.get("head", "ordinal"),
-                        face_grid=config.get("face_grid", True), bins=bins,
-                        head_pose=bool(config.get("head_pose", False)), **rest)
+    model = create_model(config["name"], head=config.get("head", "ordinal"),
+                         face_grid=config.get("face_grid", True), bins=bins,
+                         head_pose=bool(config.get("head_pose", False)), **rest)
+    if config.get("crops"):
+        model.set_crops(str(config["crops"]))
+    return model

@@ -1,5 +1,5 @@
-"""``GazeEstimator``: camera frames -> face detection -> patches -> model -> screen point ->
-smoothing, in MediaPipe Tasks' shape.
+"""``GazeEstimator``: camera frames -> face detection (or tracking by the face mesh) -> iris,
+blink, head pose -> patches -> model -> screen point -> smoothing, in MediaPipe Tasks' shape.
 
     from gazesdk.runtime import GazeEstimator, GazeEstimatorOptions, RunningMode
     options = GazeEstimatorOptions(running_mode=RunningMode.VIDEO,
@@ -11,7 +11,8 @@ smoothing, in MediaPipe Tasks' shape.
 
 Frames are upright, unmirrored camera images (H, W, 3) in ``options.color_order``. See
 :mod:`gazesdk.runtime.result` for the coordinate frames of every field. Estimation never opens
-a network connection: the detector model is fetched (once) when the estimator is created.
+a network connection: the detector and landmark models are fetched (once) when the estimator is
+created.
 """
 
 from __future__ import annotations
@@ -23,13 +24,25 @@ import numpy as np
 
 from gazesdk.errors import ConfigError
 from gazesdk.runtime.backends import Backend, ModelSpec, create_backend
-from gazesdk.runtime.crops import crop_boxes, model_inputs
+from gazesdk.runtime.blink import BlinkDetector
+from gazesdk.runtime.box_stabiliser import BoxStabiliser
+from gazesdk.runtime.crops import (
+    BoxPlacement,
+    CropBoxes,
+    boxes_from_placement,
+    model_inputs,
+    place_from_keypoints,
+    place_from_mesh,
+)
 from gazesdk.runtime.detector import FaceDetection, FaceDetector, MediaPipeFaceDetector
+from gazesdk.runtime.eye_openness import eye_openness
 from gazesdk.runtime.frames import InvalidReason, check_frame
+from gazesdk.runtime.head_pose import estimate_head_pose
 from gazesdk.runtime.options import FaceSelection, GazeEstimatorOptions, RunningMode
 from gazesdk.runtime.result import GazeResult, Patches, StageTimings
 from gazesdk.runtime.screen import ScreenMapper
 from gazesdk.runtime.smoothing import TimestampError, create_smoother
+from gazesdk.runtime.tracking import FaceSource, FaceTracker
 
 
 def select_face(faces: list[FaceDetection], policy: FaceSelection, frame_w: int,
@@ -52,12 +65,14 @@ def _ms(t0: int, t1: int) -> float:
 class GazeEstimator:
     """Estimates where on the screen a person looks, one frame at a time.
 
-    Create it with :meth:`create_from_options`; ``detector`` and ``backend`` may be passed to
-    share a detector between estimators or to run a backend you opened yourself.
+    Create it with :meth:`create_from_options`; ``detector``, ``backend``, ``mesh`` (a
+    :class:`~gazesdk.runtime.face_mesh.FaceMesh`) and ``iris`` (an
+    :class:`~gazesdk.runtime.iris.IrisLandmarker`) may be passed to share models between
+    estimators or to run a backend you opened yourself.
     """
 
     def __init__(self, options: GazeEstimatorOptions, *, detector: FaceDetector | None = None,
-                 backend: Backend | None = None) -> None:
+                 backend: Backend | None = None, mesh: Any = None, iris: Any = None) -> None:
         if not isinstance(options, GazeEstimatorOptions):
             raise ConfigError("options must be a GazeEstimatorOptions")
         self.options = options
@@ -70,9 +85,33 @@ class GazeEstimator:
         self.detector = detector or MediaPipeFaceDetector(
             model_path=options.detector_model,
             min_detection_confidence=options.min_detection_confidence)
+        self.crop = options.crop or self.spec.crops
+        if self.crop.source == "landmarks" and not options.landmarks:
+            raise ConfigError(f"this model was trained on {self.crop.name!r} crops, placed from "
+                              f"the face mesh: it needs landmarks=True (or pass "
+                              f"crop='keypoints-v1' to override)")
+        self.mesh = self.iris = self.tracker = None
+        if options.landmarks:
+            from gazesdk.runtime.face_mesh import FaceMesh
+
+            self.mesh = mesh or FaceMesh(model_path=options.face_landmark_model,
+                                         threads=options.threads)
+            if options.iris:
+                from gazesdk.runtime.iris import IrisLandmarker
+
+                self.iris = iris or IrisLandmarker(model_path=options.iris_landmark_model,
+                                                   threads=options.threads)
+            self.tracker = FaceTracker(self.detector, self.mesh, select=self._select,
+                                       min_track_score=options.min_track_score)
+        self.blinks = BlinkDetector(options.blink) if options.blink and self.iris else None
+        video = options.running_mode is RunningMode.VIDEO
+        self.stabiliser = (BoxStabiliser(options.box_stabiliser)
+                           if options.box_stabiliser is not None and video else None)
         self.mapper = ScreenMapper(options.device_geometry(), options.orientation)
         self.smoother = create_smoother(options.smoothing)
         self._last_ts: int | None = None
+        self._frame = 0
+        self._held: dict[str, Any] | None = None
         self._closed = False
 
     @classmethod
@@ -102,10 +141,19 @@ class GazeEstimator:
         return self._process(frame, ts)
 
     def reset(self) -> None:
-        """Forget the stream: timestamps and the smoother's state."""
+        """Forget the stream: timestamps, the face track and the smoother's, stabiliser's and
+        blink detector's state."""
         self._last_ts = None
+        self._forget_face()
         if self.smoother is not None:
             self.smoother.reset()
+
+    def _forget_face(self) -> None:
+        self._held = None
+        self._frame = 0
+        for part in (self.tracker, self.stabiliser, self.blinks):
+            if part is not None:
+                part.reset()
 
     def close(self) -> None:
         if not self._closed:
@@ -129,29 +177,112 @@ class GazeEstimator:
             raise ConfigError(f"{call}() needs running_mode={mode.value!r}; this estimator "
                               f"runs in {self.options.running_mode.value!r} mode (use {other}())")
 
+    def _select(self, faces: list[FaceDetection], w: int, h: int) -> FaceDetection:
+        return select_face(faces, self.options.face_selection, w, h)
+
     def _process(self, image: np.ndarray, ts: int | None) -> GazeResult:
-        clock = time.perf_counter_ns
         checked = check_frame(image, color_order=self.options.color_order)
         if checked.rgb is None:
             return GazeResult(False, invalid_reason=InvalidReason.BAD_FRAME,
                               message=checked.message, timestamp_ms=ts)
         rgb = checked.rgb
         h, w = rgb.shape[:2]
+        n = self.options.refresh_every
+        if ts is not None and n > 1 and self._held is not None and self._frame % n:
+            self._frame += 1
+            return self._finish(rgb, ts, dict(self._held, face_source=FaceSource.HELD),
+                                StageTimings())
+        found, timings = self._find_face(rgb, ts)
+        if "invalid_reason" in found:
+            self._forget_face()
+            return GazeResult(False, timestamp_ms=ts, timings=timings, **found)
+        if ts is not None and n > 1:
+            self._held = found
+            self._frame += 1
+        return self._finish(rgb, ts, found, timings)
+
+    def _find_face(self, rgb: np.ndarray, ts: int | None) -> tuple[dict[str, Any],
+                                                                   StageTimings]:
+        """This frame's face: the GazeResult fields it gives and the boxes (``"boxes"``), or
+        the fields of an invalid result."""
+        clock = time.perf_counter_ns
+        h, w = rgb.shape[:2]
+        video = ts is not None
+        landmark_crops = self.crop.source == "landmarks"
+        fields: dict[str, Any] = {}
+        t = {"detect": 0.0, "mesh": 0.0, "iris": 0.0, "pose": 0.0}
+        if self.tracker is None:
+            t0 = clock()
+            faces = self.detector.detect(rgb)
+            t["detect"] = _ms(t0, clock())
+            if not faces:
+                return ({"invalid_reason": InvalidReason.NO_FACE, "message": "no face found"},
+                        StageTimings(**t))
+            face = select_face(faces, self.options.face_selection, w, h)
+            fields.update(face=face, faces_found=len(faces))
+            points = None
+        else:
+            # keypoint crops need this frame's detection: track only for landmark crops
+            tracked = self.tracker.update(rgb, video=video and landmark_crops)
+            t["detect"], t["mesh"] = self.tracker.last_detect_ms, self.tracker.last_mesh_ms
+            if tracked is None:
+                return ({"invalid_reason": InvalidReason.NO_FACE, "message": "no face found"},
+                        StageTimings(**t))
+            face, points = tracked.detection, tracked.mesh.points
+            fields.update(face=face, faces_found=tracked.faces_found,
+                          face_source=tracked.source, landmarks=points)
+            if self.iris is not None:
+                t0 = clock()
+                eyes = self.iris.run(rgb, points)
+                t["iris"] = _ms(t0, clock())
+                fields.update(right_iris_px=eyes["right_eye"].iris_center,
+                              left_iris_px=eyes["left_eye"].iris_center,
+                              right_eye_openness=eye_openness(eyes["right_eye"].contour),
+                              left_eye_openness=eye_openness(eyes["left_eye"].contour))
+                if self.blinks is not None:
+                    mean = (fields["right_eye_openness"] + fields["left_eye_openness"]) / 2
+                    fields["blink"] = (self.blinks.update(mean, ts) if video
+                                       else self.blinks.image(mean))
+            if self.options.head_pose:
+                t0 = clock()
+                fields["head_pose"] = estimate_head_pose(points, w, h,
+                                                         focal_px=self.options.camera_focal_px)
+                t["pose"] = _ms(t0, clock())
         t0 = clock()
-        faces = self.detector.detect(rgb)
-        t1 = clock()
-        if not faces:
-            return GazeResult(False, invalid_reason=InvalidReason.NO_FACE,
-                              message="no face found", timestamp_ms=ts,
-                              timings=StageTimings(detect=_ms(t0, t1)))
-        face = select_face(faces, self.options.face_selection, w, h)
-        boxes = crop_boxes(face, w, h, self.options.crop)
+        place = (place_from_mesh(points, self.crop) if landmark_crops
+                 else place_from_keypoints(face, self.crop))
+        boxes = boxes_from_placement(self._stabilise(place), w, h, self.crop)
+        t["crop"] = _ms(t0, clock())
         if boxes.invalid is not None:
-            t2 = clock()
-            return GazeResult(False, face=face, faces_found=len(faces),
-                              invalid_reason=boxes.invalid, message=boxes.message,
-                              timestamp_ms=ts,
-                              timings=StageTimings(detect=_ms(t0, t1), crop=_ms(t1, t2)))
+            return (dict(fields, invalid_reason=boxes.invalid, message=boxes.message),
+                    StageTimings(**t))
+        fields["boxes"] = boxes
+        return fields, StageTimings(**t)
+
+    def _stabilise(self, place: BoxPlacement) -> BoxPlacement:
+        if self.stabiliser is None:
+            return place
+        s = self.stabiliser
+        face = s("face", *place.face)
+        eye_side = place.eye_side * face[2] / place.face[2]
+        right = s("right_eye", *place.right_eye, place.eye_side)[:2]
+        left = s("left_eye", *place.left_eye, place.eye_side)[:2]
+        return BoxPlacement(face=face, right_eye=right, left_eye=left, eye_side=eye_side)
+
+    def _finish(self, rgb: np.ndarray, ts: int | None, found: dict[str, Any],
+                timings: StageTimings) -> GazeResult:
+        """Patches -> model -> smoothing -> screen, for a frame whose face was found."""
+        clock = time.perf_counter_ns
+        fields = dict(found)
+        boxes: CropBoxes = fields.pop("boxes")
+        box_fields = {"face_box": boxes.face, "left_eye_box": boxes.left_eye,
+                      "right_eye_box": boxes.right_eye}
+        blink = fields.get("blink")
+        if blink is not None and blink.closed:
+            return GazeResult(False, invalid_reason=InvalidReason.BLINK,
+                              message="the eyes are closed (blink)", timestamp_ms=ts,
+                              timings=timings, **box_fields, **fields)
+        t1 = clock()
         inputs, patches = model_inputs(rgb, boxes, patch_size=self.spec.patch_size,
                                        pixel_scale=self.spec.pixel_scale)
         feed = {k: inputs[k] for k in self.spec.input_names}
@@ -160,9 +291,9 @@ class GazeEstimator:
         t3 = clock()
         raw_xy = (float(raw[0]), float(raw[1]))
         if not np.isfinite(raw_xy).all():
-            return GazeResult(False, face=face, faces_found=len(faces),
-                              invalid_reason=InvalidReason.BAD_FRAME,
-                              message="the model returned a non-finite gaze", timestamp_ms=ts)
+            return GazeResult(False, invalid_reason=InvalidReason.BAD_FRAME,
+                              message="the model returned a non-finite gaze", timestamp_ms=ts,
+                              timings=timings, **box_fields, **fields)
         xy = raw_xy
         t4 = clock()
         if self.smoother is not None and ts is not None:
@@ -173,12 +304,12 @@ class GazeEstimator:
         t6 = clock()
         grid = inputs["face_grid"][0].astype(np.uint8)
         return GazeResult(
-            True, gaze_cm=xy, raw_gaze_cm=raw_xy, screen=screen, face=face,
-            faces_found=len(faces), face_box=boxes.face, left_eye_box=boxes.left_eye,
-            right_eye_box=boxes.right_eye,
+            True, gaze_cm=xy, raw_gaze_cm=raw_xy, screen=screen, **box_fields,
             patches=(Patches(face=patches["face"], left_eye=patches["left_eye"],
                              right_eye=patches["right_eye"], face_grid=grid)
                      if self.options.return_patches else None),
             timestamp_ms=ts,
-            timings=StageTimings(detect=_ms(t0, t1), crop=_ms(t1, t2), infer=_ms(t2, t3),
-                                 smooth=_ms(t4, t5), map=_ms(t5, t6)))
+            timings=StageTimings(detect=timings.detect, mesh=timings.mesh, iris=timings.iris,
+                                 pose=timings.pose, crop=timings.crop + _ms(t1, t2),
+                                 infer=_ms(t2, t3), smooth=_ms(t4, t5), map=_ms(t5, t6)),
+            **fields)

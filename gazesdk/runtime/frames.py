@@ -28,6 +28,7 @@ class InvalidReason(str, Enum):
     NO_FACE = "no_face"
     FACE_TOO_SMALL = "face_too_small"
     EYES_OUTSIDE_FRAME = "eyes_outside_frame"
+    BLINK = "blink"                            # the eyes are closed: no gaze to read
 
 
 class FrameError(GazeSDKError, TypeError):

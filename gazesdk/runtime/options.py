@@ -10,7 +10,9 @@ from enum import Enum
 
 from gazesdk.errors import ConfigError
 from gazesdk.geometry.devices import DeviceGeometry, check_orientation, get_device
-from gazesdk.runtime.crops import CropGeometry
+from gazesdk.runtime.blink import BlinkOptions
+from gazesdk.runtime.box_stabiliser import BoxStabiliserOptions
+from gazesdk.runtime.crops import CropGeometry, get_crop_geometry
 from gazesdk.runtime.smoothing import SmoothingOptions
 
 DEFAULT_GEOMETRY = "iPhone 6s"          # GazeCapture's most common phone
@@ -46,6 +48,21 @@ class GazeEstimatorOptions:
     ``smoothing``: VIDEO mode only. ``detector_model``: the BlazeFace ``.tflite`` (None: the
     cached copy, fetched on first use). ``color_order``: of the frames you pass (OpenCV reads
     BGR). ``return_patches``: include the model's three patches in each result.
+
+    Landmarks (issue 16): ``landmarks`` runs MediaPipe's face mesh (and, with ``iris``, the iris
+    model) after the detector: in VIDEO mode the face is then tracked from the previous frame's
+    mesh and BlazeFace runs only when the track is lost (``min_track_score``). ``crop``: a
+    geometry name (``keypoints-v1``, ``landmarks-v1``), a :class:`CropGeometry`, or None for the
+    one the model was trained with (its metadata says; keypoints-v1 for models that do not).
+    Landmark crops need ``landmarks``. ``iris`` gives iris centres, eye openness and blinks
+    (``blink``: None turns the blink gate off); ``head_pose`` the PnP head pose, with
+    ``camera_focal_px`` (None: GazeSim's camera scaled to the frame, see
+    :mod:`gazesdk.runtime.head_pose`). ``box_stabiliser`` (VIDEO mode; None: off) smooths the
+    crop boxes. ``refresh_every`` N > 1 is the fast configuration for low-end phones: VIDEO mode
+    runs the detector, mesh and iris only every N-th frame and keeps that frame's boxes (and
+    face, openness, pose) for the frames in between (``face_source`` HELD): a face that leaves
+    is noticed at the next refresh. ``face_landmark_model`` / ``iris_landmark_model``: the
+    ``.tflite`` files (None: cached copies, fetched once).
     """
 
     model: str = "default"
@@ -61,9 +78,19 @@ class GazeEstimatorOptions:
     face_selection: FaceSelection = FaceSelection.LARGEST
     min_detection_confidence: float = 0.5
     detector_model: str | None = None
-    crop: CropGeometry = field(default_factory=CropGeometry)
+    crop: CropGeometry | str | None = None
     color_order: str = "RGB"
     return_patches: bool = False
+    landmarks: bool = True
+    iris: bool = True
+    head_pose: bool = True
+    blink: BlinkOptions | None = field(default_factory=BlinkOptions)
+    box_stabiliser: BoxStabiliserOptions | None = field(default_factory=BoxStabiliserOptions)
+    refresh_every: int = 1
+    min_track_score: float = 0.5
+    camera_focal_px: float | None = None
+    face_landmark_model: str | None = None
+    iris_landmark_model: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -83,6 +110,30 @@ class GazeEstimatorOptions:
         if not 0.0 <= self.min_detection_confidence <= 1.0:
             raise ConfigError(f"min_detection_confidence must lie in [0, 1], got "
                               f"{self.min_detection_confidence}")
+        if self.crop is not None:
+            object.__setattr__(self, "crop", get_crop_geometry(self.crop))
+            if self.crop.source == "landmarks" and not self.landmarks:
+                raise ConfigError(f"crop geometry {self.crop.name!r} places the boxes from the "
+                                  f"face mesh: it needs landmarks=True")
+        for name in ("landmarks", "iris", "head_pose", "return_patches"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.blink is not None and not isinstance(self.blink, BlinkOptions):
+            raise ConfigError("blink must be a BlinkOptions, a mapping in from_dict, or None")
+        if self.box_stabiliser is not None and not isinstance(self.box_stabiliser,
+                                                              BoxStabiliserOptions):
+            raise ConfigError("box_stabiliser must be a BoxStabiliserOptions, a mapping in "
+                              "from_dict, or None")
+        r = self.refresh_every
+        if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= 30:
+            raise ConfigError(f"refresh_every must be an integer from 1 to 30, got {r!r}")
+        if r > 1 and self.running_mode is RunningMode.IMAGE:
+            raise ConfigError("refresh_every > 1 needs running_mode='video': IMAGE mode has no "
+                              "previous frame to keep boxes from")
+        if not 0.0 < self.min_track_score < 1.0:
+            raise ConfigError(f"min_track_score must lie in (0, 1), got {self.min_track_score}")
+        if self.camera_focal_px is not None and not self.camera_focal_px > 0:
+            raise ConfigError(f"camera_focal_px must be > 0, got {self.camera_focal_px}")
         check_orientation(self.orientation)
         self.device_geometry()          # an unknown device name fails here, not mid-stream
 
@@ -105,12 +156,15 @@ class GazeEstimatorOptions:
         if isinstance(v.get("smoothing"), Mapping):
             v["smoothing"] = SmoothingOptions.from_dict(v["smoothing"])
         if isinstance(v.get("crop"), Mapping):
-            crop_known = {f.name for f in fields(CropGeometry)}
-            bad = sorted(set(v["crop"]) - crop_known)
-            if bad:
-                raise ConfigError(f"unknown crop option(s) {', '.join(bad)}; known: "
-                                  f"{', '.join(sorted(crop_known))}")
-            v["crop"] = CropGeometry(**v["crop"])
+            v["crop"] = CropGeometry.from_dict(v["crop"])
+        for key, kind in (("blink", BlinkOptions), ("box_stabiliser", BoxStabiliserOptions)):
+            if isinstance(v.get(key), Mapping):
+                kind_known = {f.name for f in fields(kind)}
+                bad = sorted(set(v[key]) - kind_known)
+                if bad:
+                    raise ConfigError(f"unknown {key} option(s) {', '.join(bad)}; known: "
+                                      f"{', '.join(sorted(kind_known))}")
+                v[key] = kind(**v[key])
         try:
             return cls(**v)
         except TypeError as e:

@@ -7,6 +7,13 @@ Frames of reference:
   x to the right and y up as the user looks at the screen in its current orientation.
 - *screen points / pixels*: from the top-left corner of the screen as the user sees it in that
   orientation, x right and y down (points are iOS points; pixels are physical pixels).
+- *head pose*: :mod:`gazesdk.runtime.head_pose` (camera cm, GazeSim's Euler angles).
+
+Every frame: ``valid`` and, when False, ``invalid_reason`` and ``message``. A blink frame is
+invalid with reason ``blink`` but keeps the face, landmarks, openness, iris and head pose. With
+landmarks on, ``face_source`` says whether the face was DETECTED this frame, TRACKED from the
+previous frame's mesh, or HELD (fast configuration, ``refresh_every`` > 1: boxes and landmark
+fields from the last refresh); ``face`` (the BlazeFace detection) is None on tracked frames.
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gazesdk.runtime.blink import BlinkState
 from gazesdk.runtime.detector import FaceDetection
 from gazesdk.runtime.frames import InvalidReason
+from gazesdk.runtime.head_pose import HeadPose
+from gazesdk.runtime.tracking import FaceSource
 
-STAGES = ("detect", "crop", "infer", "map", "smooth")
+STAGES = ("detect", "mesh", "iris", "pose", "crop", "infer", "map", "smooth")
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,9 @@ class StageTimings:
     """Milliseconds spent in each stage of one call (0 for stages that did not run)."""
 
     detect: float = 0.0
+    mesh: float = 0.0
+    iris: float = 0.0
+    pose: float = 0.0
     crop: float = 0.0
     infer: float = 0.0
     map: float = 0.0
@@ -33,7 +46,7 @@ class StageTimings:
 
     @property
     def total(self) -> float:
-        return self.detect + self.crop + self.infer + self.map + self.smooth
+        return sum(getattr(self, s) for s in STAGES)
 
 
 @dataclass(frozen=True)
@@ -77,3 +90,11 @@ class GazeResult:
     message: str = ""
     timestamp_ms: int | None = None
     timings: StageTimings = StageTimings()
+    face_source: FaceSource | None = None
+    landmarks: np.ndarray | None = None                 # (468, 3) face mesh, frame pixels
+    right_iris_px: tuple[float, float] | None = None    # iris centres, frame pixels
+    left_iris_px: tuple[float, float] | None = None
+    right_eye_openness: float | None = None             # lid extent / eye width, ~0.4 open
+    left_eye_openness: float | None = None
+    blink: BlinkState | None = None
+    head_pose: HeadPose | None = None

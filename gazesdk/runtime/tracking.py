@@ -9,6 +9,7 @@ frame, and with no face found it forgets the track, so the next frame starts fro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,7 @@ class FaceSource(str, Enum):
 
     DETECTED = "detected"
     TRACKED = "tracked"
+    HELD = "held"           # the estimator's fast configuration: the last refresh's boxes
 
 
 @dataclass(frozen=True)
@@ -43,19 +45,22 @@ class TrackedFace:
 class FaceTracker:
     """Faces for a stream of frames from a detector and a face mesh (both shared, not owned).
 
-    ``select`` picks the face to follow among several detections (default: the first, i.e. the
-    most confident); ``min_track_score``: MediaPipe's face-presence threshold.
+    ``select(faces, frame_w, frame_h)`` picks the face to follow among several detections
+    (default: the first, i.e. the most confident); ``min_track_score``: MediaPipe's
+    face-presence threshold. ``last_detect_ms`` / ``last_mesh_ms``: the time the last
+    :meth:`update` spent in each model.
     """
 
     def __init__(self, detector: FaceDetector, mesh: FaceMesh, *,
-                 select: Callable[[list[FaceDetection]], FaceDetection] | None = None,
+                 select: Callable[[list[FaceDetection], int, int], FaceDetection] | None = None,
                  min_track_score: float = 0.5) -> None:
         if not 0.0 < min_track_score < 1.0:
             raise ConfigError(f"min_track_score must lie in (0, 1), got {min_track_score}")
         self.detector, self.mesh = detector, mesh
-        self.select = select or (lambda faces: faces[0])
+        self.select = select or (lambda faces, w, h: faces[0])
         self.min_track_score = min_track_score
         self._roi: Roi | None = None
+        self.last_detect_ms = self.last_mesh_ms = 0.0
 
     def reset(self) -> None:
         """Forget the track: the next frame detects."""
@@ -64,18 +69,26 @@ class FaceTracker:
     def update(self, rgb: np.ndarray, *, video: bool = True) -> TrackedFace | None:
         """The face in ``rgb`` ((H, W, 3) uint8 RGB), or None when there is none (or the mesh
         does not confirm the detected one)."""
+        clock = time.perf_counter_ns
         h, w = rgb.shape[:2]
+        self.last_detect_ms = self.last_mesh_ms = 0.0
         if video and self._roi is not None and self._roi.inside(w, h):
+            t0 = clock()
             tracked = self.mesh.run(rgb, self._roi)
+            self.last_mesh_ms += (clock() - t0) / 1e6
             if tracked.score >= self.min_track_score:
                 self._roi = tracked.next_roi()
                 return TrackedFace(tracked, FaceSource.TRACKED)
         self._roi = None
+        t0 = clock()
         faces = self.detector.detect(rgb)
+        t1 = clock()
+        self.last_detect_ms = (t1 - t0) / 1e6
         if not faces:
             return None
-        face = self.select(faces)
+        face = self.select(faces, w, h)
         found = self.mesh.run(rgb, roi_from_detection(face))
+        self.last_mesh_ms += (clock() - t1) / 1e6
         if found.score < self.min_track_score:
             return None
         if video:

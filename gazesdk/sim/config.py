@@ -16,7 +16,9 @@ class SimConfig:
 
     Counts: ``frames_per_subject`` random-dot frames, spread over ``sessions_per_subject``
     sessions; each session adds ``calibration_dots`` grid frames (0-9) and each subject
-    ``stare_sequences`` sequences of ``stare_frames`` frames fixating one dot.
+    ``stare_sequences`` sequences of ``stare_frames`` frames fixating one dot, with
+    ``stare_blinks`` blinks in each (lids closing and opening over 100-400 ms, i.e. 3-12 frames
+    at 30 fps; labelled per frame in the ``lid_closure`` field).
     """
 
     subjects: int = 40
@@ -25,6 +27,7 @@ class SimConfig:
     calibration_dots: int = 0
     stare_sequences: int = 0
     stare_frames: int = 60
+    stare_blinks: int = 0
     devices: tuple[str, ...] | None = None    # None: every device in the GazeCapture table
     tablet_fraction: float = 0.25
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
@@ -54,6 +57,9 @@ class SimConfig:
             (0 <= self.calibration_dots <= 9, "calibration_dots must be 0-9 (a 3x3 grid)"),
             (self.stare_sequences >= 0, "stare_sequences must be >= 0"),
             (self.stare_frames >= 2, "stare_frames must be at least 2"),
+            (self.stare_blinks >= 0, "stare_blinks must be >= 0"),
+            (self.stare_blinks == 0 or self.stare_frames >= 16 * self.stare_blinks,
+             "stare_frames must be at least 16 per blink (stare_blinks)"),
             (0.0 <= self.tablet_fraction <= 1.0, "tablet_fraction must be in [0, 1]"),
             (0.0 <= self.glasses_fraction <= 1.0, "glasses_fraction must be in [0, 1]"),
             (self.kappa_h_deg[1] >= 0 and self.kappa_v_deg[1] >= 0,

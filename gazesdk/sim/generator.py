@@ -55,6 +55,7 @@ class FramePlan:
     exposure: np.ndarray
     face_box_jitter: np.ndarray
     eye_box_jitter: np.ndarray
+    lid_closure: np.ndarray      # (N,) 0 open .. 1 shut (blinks in stare sequences)
 
     def __len__(self) -> int:
         return len(self.session)
@@ -66,7 +67,8 @@ class FramePlan:
                           target=self.target[index], fixation=self.fixation[index],
                           exposure=self.exposure[index],
                           face_box_jitter=self.face_box_jitter[index],
-                          eye_box_jitter=self.eye_box_jitter[index])
+                          eye_box_jitter=self.eye_box_jitter[index],
+                          lid_closure=self.lid_closure[index])
 
 
 class GazeSim:
@@ -161,6 +163,9 @@ class GazeSim:
             fixation[stare] = fixation[f] + _fixational_movements(rng, sequence, stare)
             exposure[stare] = exposure[f] * (1 + rng.normal(0, 0.01, stare.sum()))
 
+        lid_closure = np.zeros(n)
+        if stare.any() and cfg.stare_blinks:
+            lid_closure = _blinks(self._rng(5), sequence, cfg.stare_blinks)
         head_pos[:, 2] = np.clip(head_pos[:, 2], *DISTANCE_CM)
         self._keep_face_in_frame(head_pos, subjects.face_scale[sess.subject], orientation,
                                  sequence, first)
@@ -173,7 +178,8 @@ class GazeSim:
                          index_in_session=index_in_session, dot_pts=dot_pts,
                          screen_pts=screen_pts, target=target, head_pos=head_pos,
                          head_pose=head_pose, fixation=fixation, exposure=exposure,
-                         face_box_jitter=face_jit, eye_box_jitter=eye_jit)
+                         face_box_jitter=face_jit, eye_box_jitter=eye_jit,
+                         lid_closure=lid_closure)
 
     def _assign_splits(self, rng: np.random.Generator) -> np.ndarray:
         return _split_counts_to_subjects(split_counts(self.config.subjects,
@@ -209,7 +215,7 @@ class GazeSim:
         """Rows ``start:stop`` in the array form (see :mod:`gazesdk.data.arrays`)."""
         index = np.arange(start, stop)
         scene = self.scene(index)
-        out = empty_fields(len(index), optional=("head_pose_deg",))
+        out = empty_fields(len(index), optional=self._optional_fields())
         size = (PATCH_SIZE, PATCH_SIZE)
         keys = self._noise_keys(index) if noise else None
         out["face"][:] = render_views(scene, scene.face_box, size, "face", noise_keys=keys)
@@ -218,6 +224,13 @@ class GazeSim:
         out["left_eye"][:] = render_views(scene, scene.eye_boxes[:, 1], size, "left_eye",
                                           noise_keys=keys)
         self._fill_labels(out, index, scene)
+        return out
+
+    def label_fields(self, index: np.ndarray, scene: Scene) -> dict[str, np.ndarray]:
+        """Rows ``index`` in the array form with every label filled and the patches zero (for
+        writers that cut the patches themselves, e.g. landmark crops from full frames)."""
+        out = empty_fields(len(index), optional=self._optional_fields())
+        self._fill_labels(out, np.asarray(index), scene)
         return out
 
     def _fill_labels(self, out: dict[str, np.ndarray], index: np.ndarray, scene: Scene) -> None:
@@ -241,6 +254,15 @@ class GazeSim:
         out["sequence"][:] = p.sequence[index]
         out["is_calibration"][:] = p.kind[index] == CALIBRATION
         out["head_pose_deg"][:] = np.degrees(p.head_pose[index])
+        if "lid_closure" in out:
+            out["lid_closure"][:] = p.lid_closure[index]
+
+    def optional_fields(self) -> tuple[str, ...]:
+        """The optional array fields this configuration writes."""
+        return self._optional_fields()
+
+    def _optional_fields(self) -> tuple[str, ...]:
+        return ("head_pose_deg", "lid_closure") if self.config.stare_blinks else ("head_pose_deg",)
 
     def iter_chunks(self, *, progress: bool = False,
                     noise: bool = True) -> Iterator[dict[str, np.ndarray]]:
@@ -254,8 +276,9 @@ class GazeSim:
     def write_arrays(self, out_dir: str | os.PathLike, *, progress: bool = False) -> Path:
         """Write the whole dataset in the array form (memory-mappable ``.npy`` files)."""
         writer = ArraysWriter(out_dir, len(self), self.device_names,
-                              {"source": "GazeSim", "config": self.config.to_dict()},
-                              optional=("head_pose_deg",))
+                              {"source": "GazeSim", "config": self.config.to_dict(),
+                               "crops": "gazesim-truth"},
+                              optional=self._optional_fields())
         for chunk in self.iter_chunks(progress=progress):
             writer.write(chunk)
         return writer.close()
@@ -397,6 +420,23 @@ def _fixational_movements(rng: np.random.Generator, sequence: np.ndarray,
         drift = 0.9 * drift + rng.normal(0, 0.04 * DEG, 2)
         out[i] = drift
     return out + rng.normal(0, 0.02 * DEG, out.shape)
+
+
+def _blinks(rng: np.random.Generator, sequence: np.ndarray, per_sequence: int) -> np.ndarray:
+    """(N,) lid closure: ``per_sequence`` blinks in each stare sequence, 3-12 frames long
+    (100-400 ms at 30 fps), apart from each other and the sequence's ends. Each closes fast
+    (first 30% of its frames), stays shut briefly and opens more slowly, as real blinks do."""
+    closure = np.zeros(len(sequence))
+    for seq in np.unique(sequence[sequence >= 0]):
+        rows = np.flatnonzero(sequence == seq)
+        slot = len(rows) // per_sequence          # one blink per slot, inside it
+        for b in range(per_sequence):
+            d = int(rng.integers(3, 13))
+            start = b * slot + int(rng.integers(2, max(slot - d - 1, 3)))
+            u = (np.arange(d) + 0.5) / d
+            c = np.where(u < 0.3, u / 0.3, np.where(u < 0.45, 1.0, (1.0 - u) / 0.55))
+            closure[rows[start:start + d]] = np.clip(c, 0.0, 1.0)
+    return closure
 
 
 def _index_within_group(group: np.ndarray) -> np.ndarray:

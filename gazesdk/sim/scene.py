@@ -47,6 +47,7 @@ class FrameState:
     exposure: np.ndarray        # (N,) frame gain (session exposure x flicker)
     face_box_jitter: np.ndarray  # (N, 3) dx, dy (fractions of size), log-size
     eye_box_jitter: np.ndarray   # (N, 2, 3)
+    lid_closure: np.ndarray | None = None  # (N,) blink: 0 open .. 1 shut; None: all open
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,12 @@ def build_scene(state: FrameState, camera: Camera) -> Scene:
         elev = np.arcsin(np.clip(o_head[:, 1], -1, 1))
         lid_up[:, e] = np.clip(subj.upper_lid_cm * (1 + 1.6 * elev), 0.05, 1.8 * subj.upper_lid_cm)
         lid_low[:, e] = np.clip(subj.lower_lid_cm * (1 - 0.5 * elev), 0.1, 1.5 * subj.lower_lid_cm)
+        if state.lid_closure is not None:
+            # A blink: the upper lid comes down to the lower one, which rises a little; at
+            # closure 1 the opening (lower < t < upper in the renderer) is empty everywhere.
+            c = np.clip(state.lid_closure, 0.0, 1.0)
+            lid_low[:, e] *= 1.0 - 0.3 * c
+            lid_up[:, e] = lid_up[:, e] * (1.0 - c) - c * lid_low[:, e]
 
         o = optical[:, e]
         iris_c = centres[:, e] + np.sqrt(r**2 - subj.iris_radius_cm**2)[:, None] * o

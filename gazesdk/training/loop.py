@@ -26,6 +26,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +257,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
 
     torch.manual_seed(config.seed)
     model = build_model(config).to(device)
+    crops = data.info.get("crops") if isinstance(data.info, Mapping) else None
+    if isinstance(crops, str) and crops.startswith("landmarks"):
+        model.set_crops(crops)          # exports tell the runtime to crop from the mesh
     if config.init and not resume:       # on resume the checkpoint has every weight
         from gazesdk.training.init import load_encoder
 

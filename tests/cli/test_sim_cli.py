@@ -40,10 +40,35 @@ def test_generate_arrays(tmp_path, capsys):
     data = load_arrays(out)
     assert len(data) == 12
     assert data.info["config"]["subjects"] == 3 and data.info["config"]["frames_per_subject"] == 4
+    # landmark crops by default: the same dataset as the runtime's cropper makes
+    assert data.info["crops"] == "landmarks-v1" and data.info["crop_failures"]["frames"] == 12
+    assert "crops     landmarks-v1" in text
+    pytest.importorskip("ai_edge_litert")
+    from gazesdk.runtime.gazesim_crops import LandmarkCropper
+
+    cropper = LandmarkCropper()
+    direct = cropper.chunk(GazeSim(SimConfig(subjects=3, frames_per_subject=4)), 0, 12)
+    cropper.close()
+    for k in FIELDS:
+        np.testing.assert_array_equal(data[k], direct[k], err_msg=k)
+
+
+def test_generate_arrays_with_truth_crops(tmp_path, capsys):
+    out = tmp_path / "ds"
+    assert generate(out, *SMALL, "--crops", "truth") == 0
+    assert "crops     GazeSim truth boxes" in capsys.readouterr().out
+    data = load_arrays(out)
+    assert data.info["crops"] == "gazesim-truth"
     # the same dataset as the library makes for that config
     direct = GazeSim(SimConfig(subjects=3, frames_per_subject=4)).render_chunk(0, 12)
     for k in FIELDS:
         np.testing.assert_array_equal(data[k], direct[k], err_msg=k)
+
+
+def test_landmark_crops_need_the_array_form(tmp_path, capsys):
+    assert generate(tmp_path / "gc", *SMALL, "--format", "gazecapture", "--crops",
+                    "landmarks") == 2
+    one_line_error(capsys, "--crops landmarks applies to the array form")
 
 
 def test_generate_gazecapture(tmp_path, capsys):

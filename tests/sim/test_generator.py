@@ -408,3 +408,37 @@ def test_write_arrays_refuses_non_empty_dir(tmp_path):
     empty.mkdir()
     GazeSim(SimConfig(subjects=1, frames_per_subject=2)).write_arrays(empty)
     assert len(load_arrays(empty)) == 2
+
+
+def test_stare_blinks_close_the_lids():
+    from gazesdk.sim.scene import build_scene
+
+    sim = GazeSim(SimConfig(subjects=2, frames_per_subject=0, stare_sequences=1,
+                            stare_frames=40, stare_blinks=2, seed=9))
+    c = sim.plan.lid_closure
+    seq = sim.plan.sequence
+    for s in np.unique(seq):
+        rows = c[seq == s]
+        runs = np.diff(np.concatenate([[0], (rows > 0).astype(int), [0]]))
+        assert (runs == 1).sum() == 2                      # two separate blinks
+        lengths = np.flatnonzero(runs == -1) - np.flatnonzero(runs == 1)
+        assert ((lengths >= 3) & (lengths <= 12)).all()    # 100-400 ms at 30 fps
+        assert rows[0] == 0 and rows[-1] == 0 and rows.max() == pytest.approx(1.0)
+    shut = int(np.argmax(c))
+    scene = build_scene(sim.plan.state(np.array([shut, 0])), sim.camera)
+    # at closure 1 the upper lid meets the lower one: no opening left
+    assert np.allclose(scene.lid_upper_cm[0], -scene.lid_lower_cm[0])
+    assert (scene.lid_upper_cm[1] > 0).all()
+    chunk = sim.render_chunk(0, len(sim))
+    assert np.array_equal(chunk["lid_closure"], c.astype(np.float32))
+    # the closed eye's patch has no dark pupil left
+    assert chunk["right_eye"][shut].min() > chunk["right_eye"][0].min() + 20
+
+
+def test_blinks_need_room():
+    with pytest.raises(ConfigError, match="16 per blink"):
+        SimConfig(stare_sequences=1, stare_frames=20, stare_blinks=2)
+    with pytest.raises(ConfigError, match="stare_blinks"):
+        SimConfig(stare_blinks=-1)
+    assert "lid_closure" not in GazeSim(SimConfig(subjects=1, frames_per_subject=2)
+                                        ).render_chunk(0, 2)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from gazesdk.errors import ConfigError
+from gazesdk.runtime.crops import CROP_GEOMETRIES, DEFAULT_CROPS, CropGeometry, get_crop_geometry
 
 DEVICES = ("cpu", "cuda")
 
@@ -43,6 +44,7 @@ class ModelSpec:
     input_names: tuple[str, ...]
     patch_size: int
     pixel_scale: float
+    crops: CropGeometry = CROP_GEOMETRIES[DEFAULT_CROPS]
 
     @classmethod
     def from_metadata(cls, doc: Mapping[str, Any]) -> ModelSpec:
@@ -50,9 +52,13 @@ class ModelSpec:
         if pre.get("colour_order") != "RGB" or pre.get("layout") != "NCHW":
             raise ConfigError(f"the runtime prepares RGB NCHW inputs; this model wants "
                               f"{pre.get('colour_order')} {pre.get('layout')}")
+        geometry = pre.get("crops", {}).get("geometry")
+        crops = (get_crop_geometry(geometry) if geometry is not None
+                 else CROP_GEOMETRIES[DEFAULT_CROPS])
         return cls(name=str(doc["model"]["name"]), precision=str(doc["artifact"]["precision"]),
                    input_names=tuple(t["name"] for t in doc["inputs"]),
-                   patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]))
+                   patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]),
+                   crops=crops)
 
 
 def check_device(device: str, threads: int) -> None:

@@ -17,7 +17,7 @@ from gazesdk.runtime.backends.base import check_device
 def torch_metadata(model: Any, source: str) -> dict[str, Any]:
     """The parts of the export metadata the runtime reads, for a torch model."""
     from gazesdk.export.graph import input_shapes
-    from gazesdk.export.metadata import PREPROCESSING, decoding, tensor_specs
+    from gazesdk.export.metadata import decoding, preprocessing, tensor_specs
 
     inputs, outputs = tensor_specs(input_shapes(model), "dynamic")
     return {"model": {"name": str(model.config["name"]), "config": model.config,
@@ -26,7 +26,7 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
                       "source": source},
             "artifact": {"format": "torch", "precision": "fp32", "batch": "dynamic",
                          "runtime": "torch"},
-            "inputs": inputs, "outputs": outputs, "preprocessing": PREPROCESSING,
+            "inputs": inputs, "outputs": outputs, "preprocessing": preprocessing(model),
             "decoding": decoding(model)}
 
 
