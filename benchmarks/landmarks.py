@@ -104,7 +104,7 @@ def main() -> None:
 
     # -- speed: every frame through each pipeline, interleaved, after a warm-up ---------------
     own_tracker = FaceTracker(det, mesh)
-    default = make("landmarks_stabilised")
+    default = make("landmarks")                 # the default options: landmarks, tracking
     keypoints = make("keypoints")
     fasts = {n: make("fast", refresh_every=n) for n in FAST_CANDIDATES}
     times: dict[str, list[float]] = {k: [] for k in ("detector", "landmarks", "default",
@@ -113,7 +113,7 @@ def main() -> None:
     clock = time.perf_counter_ns
     ts = 0
     for rep in range(args.repeats + 1):
-        for i, rgb in enumerate(decoded):
+        for rgb in decoded:
             ts += 33
             t0 = clock()
             det.detect(rgb)
@@ -142,7 +142,10 @@ def main() -> None:
             sources.append(r.face_source)
     p50 = {k: float(np.median(v)) for k, v in times.items()}
     p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
-    fast_ratio = {n: p50[str(n)] / p50["detector"] for n in FAST_CANDIDATES}
+    mean = {k: float(np.mean(v)) for k, v in times.items()}
+    # the fast configuration's cost is amortised over N frames (one refresh, N - 1 held), so
+    # its per-frame figure is the mean: its median would be a held frame's
+    fast_ratio = {n: mean[str(n)] / mean["detector"] for n in FAST_CANDIDATES}
     meets = [n for n in FAST_CANDIDATES if fast_ratio[n] <= 1.0]
     fast_n = min(meets) if meets else max(FAST_CANDIDATES)
 
@@ -168,6 +171,8 @@ def main() -> None:
         "details": {
             "ms_p50": {k: round(v, 3) for k, v in p50.items()},
             "ms_p95": {k: round(v, 3) for k, v in p95.items()},
+            "ms_mean": {k: round(v, 3) for k, v in mean.items()},
+            "ratios": "p50 over p50, except fast_e2e_to_detector_ratio: mean over mean",
             "keypoints_e2e_to_detector_ratio": round(p50["keypoints"] / p50["detector"], 3),
             "fast": {"refresh_every": fast_n, "backend": "litert fp32, iris off",
                      "e2e_to_detector_ratio_by_n": {n: round(v, 3)
@@ -189,7 +194,8 @@ def main() -> None:
         f"{r['e2e_to_landmarks_ratio']:.2f}x (goal <= 1.5) |",
         f"| end to end / detector alone | {r['e2e_to_detector_ratio']:.2f}x (keypoint "
         f"pipeline: {r['details']['keypoints_e2e_to_detector_ratio']:.2f}x) |",
-        f"| fast (landmarks every {fast_n} frames, LiteRT fp32) / detector | "
+        f"| fast (landmarks every {fast_n} frames, LiteRT fp32, iris off) / detector, "
+        f"mean per frame | "
         f"{r['fast_e2e_to_detector_ratio']:.2f}x (goal <= 1.0) |",
         f"| tracked share | {100 * r['tracked_share']:.1f}% |",
         f"| real-face raw MSD cm: keypoints / landmarks / + stabiliser | "
@@ -200,7 +206,7 @@ def main() -> None:
         f"{r['gazesim_error_cm']['keypoints']:.3f} / {r['gazesim_error_cm']['landmarks']:.3f} |",
         f"| blink recall / false positives | {100 * r['blink_recall']:.1f}% / "
         f"{100 * r['blink_false_positive_rate']:.2f}% |",
-        f"| head pose MAE deg yaw / pitch / roll | "
+        "| head pose MAE deg yaw / pitch / roll | "
         + " / ".join(f"{r['head_pose_mae_deg'][k]:.2f}" for k in ("yaw", "pitch", "roll"))
         + " |",
         "", "p50 ms: " + ", ".join(f"{k} {v:.2f}" for k, v in r["details"]["ms_p50"].items()),

@@ -53,6 +53,7 @@ class BenchmarkSettings:
     max_frames: int = 300
     memory_frames: int = 0
     detector_model: str | None = None
+    compare_crops: bool = True
     smoothing: SmoothingOptions = field(default_factory=SmoothingOptions)
 
     def __post_init__(self) -> None:
@@ -143,6 +144,7 @@ def _run_pipeline(estimator: GazeEstimator, frames: BenchFrames, warmup: int
     estimator.reset()
     stages = {s: np.full(n, np.nan) for s in ("decode", *STAGES, "end_to_end")}
     raw = np.full((n, 2), np.nan)
+    sources = []
     prev_seq = None
     for i, jpeg in enumerate(frames.jpegs):
         if frames.sequence[i] != prev_seq:
@@ -156,24 +158,35 @@ def _run_pipeline(estimator: GazeEstimator, frames: BenchFrames, warmup: int
         stages["decode"][i] = (t1 - t0) / 1e6
         stages["end_to_end"][i] = (t2 - t1) / 1e6
         stages["detect"][i] = r.timings.detect
+        sources.append(r.face_source.value if r.face_source is not None else None)
+        if r.landmarks is not None:
+            for s in ("mesh", "iris", "pose"):
+                stages[s][i] = getattr(r.timings, s)
         if r.valid:
             for s in ("crop", "infer", "map", "smooth"):
                 stages[s][i] = getattr(r.timings, s)
             raw[i] = r.raw_gaze_cm
     return {"stages": stages, "raw": raw, "sequence": frames.sequence,
-            "timestamp_ms": frames.timestamp_ms.astype(float)}
+            "timestamp_ms": frames.timestamp_ms.astype(float), "sources": sources}
 
 
 def _time_model_alone(backend: Any, estimator: GazeEstimator, frame: np.ndarray,
                       count: int) -> np.ndarray:
     """The model back to back on one frame's inputs, caches warm: what the model costs alone,
     against its cost between detections in the pipeline (``infer``)."""
-    from gazesdk.runtime.crops import crop_boxes, model_inputs
+    from gazesdk.runtime.crops import crop_boxes, mesh_crop_boxes, model_inputs
 
     faces = estimator.detector.detect(frame)
     if not faces:
         return np.zeros(0)
-    boxes = crop_boxes(faces[0], frame.shape[1], frame.shape[0], estimator.options.crop)
+    h, w = frame.shape[:2]
+    if estimator.crop.source == "landmarks":
+        from gazesdk.runtime.face_mesh import roi_from_detection
+
+        points = estimator.mesh.run(frame, roi_from_detection(faces[0])).points
+        boxes = mesh_crop_boxes(points, w, h, estimator.crop)
+    else:
+        boxes = crop_boxes(faces[0], w, h, estimator.crop)
     if boxes.face is None:
         return np.zeros(0)
     inputs, _ = model_inputs(frame, boxes, patch_size=estimator.spec.patch_size,
@@ -286,13 +299,52 @@ def run_benchmark(settings: BenchmarkSettings = BenchmarkSettings(), *,
     lag = lag_by_filter(smoothing)
     for c in configs:
         c["lag_frames"] = lag
+    crops = None
+    if frames.is_stare and settings.compare_crops:
+        crops = _compare_crops(settings, decoded, frames, progress)
     return {"schema": SCHEMA, "schema_version": 1,
             "settings": _settings_dict(settings), "profile": asdict(profile),
             "frames": {"source": frames.source, "count": len(frames.jpegs),
                        "size": list(frames.size), "fps": 30},
             "machine": machine(), "model": facts, "smoothing": smoothing.to_dict(),
             "goals": GOALS, "headline": _headline(configs),
-            "configurations": configs, "skipped": skipped, "memory": memory}
+            "configurations": configs, "skipped": skipped, "memory": memory,
+            "crops": crops}
+
+
+def _compare_crops(settings: BenchmarkSettings, decoded: list[np.ndarray], frames: BenchFrames,
+                   progress: bool) -> dict[str, Any]:
+    """Keypoint vs landmark vs stabilised landmark crops, the model of ``settings`` for all
+    (ONNX Runtime int8, one thread): raw end-to-end MSD on the stares, and the lag of the raw
+    output to a GazeSim gaze step (issue 16)."""
+    from gazesdk.mobile_bench.landmarks import PIPELINES, gazesim_step_frames, stare_msd, step_lag
+
+    detector = MediaPipeFaceDetector(model_path=settings.detector_model)
+    backend = create_backend(settings.model, backend="onnxruntime", precision="int8",
+                             device=settings.device, threads=1)
+
+    def make(name: str) -> GazeEstimator:
+        return GazeEstimator(GazeEstimatorOptions(model=settings.model,
+                                                  running_mode=RunningMode.VIDEO,
+                                                  **PIPELINES[name]),
+                             detector=detector, backend=backend)
+
+    names = tuple(PIPELINES)
+    try:
+        if progress:
+            print("comparing crops (keypoints, landmarks, landmarks + stabiliser) ...",
+                  flush=True)
+        msd = stare_msd(make, names, decoded, frames.sequence)
+        lag = step_lag(make, names, gazesim_step_frames(6))
+    finally:
+        detector.close()
+        backend.close()
+    return {"model": settings.model, "backend": "onnxruntime/int8/1t",
+            "real_face_msd_cm": {k: v["msd_cm"] for k, v in msd.items()},
+            "tracked_share": {k: v["tracked_share"] for k, v in msd.items()},
+            "lag_frames": lag,
+            "note": "one model for every row (the crops differ, not the training); "
+                    "benchmarks/landmarks.py compares each crop with the model trained on it"}
 
 
 def _facts(metadata: dict[str, Any], model: str) -> dict[str, Any]:
@@ -311,6 +363,9 @@ def _config_entry(backend: str, precision: str, threads: int, device: str,
                   det_ms: np.ndarray, res: dict[str, Any], frames: BenchFrames,
                   model_msd: dict[str, float], smoothing: SmoothingOptions) -> dict[str, Any]:
     stages = {s: summarize(v[np.isfinite(v)]) for s, v in res["stages"].items()}
+    sources = res.get("sources", [])
+    share = {k: round(sum(x == k for x in sources) / max(len(sources), 1), 4)
+             for k in ("detected", "tracked", "held")}
     det = summarize(det_ms)
     valid = int(np.isfinite(res["raw"]).all(1).sum())
     entry: dict[str, Any] = {
@@ -324,6 +379,7 @@ def _config_entry(backend: str, precision: str, threads: int, device: str,
         "end_to_end_to_detector_ratio_p95": ratio(stages["end_to_end"]["p95_ms"],
                                                   det["p95_ms"]),
         "valid_frames": valid, "frames": len(frames.jpegs),
+        "face_source_share": share, "tracked_share": share["tracked"],
         "msd_cm": stage_msd(res, smoothing) if frames.is_stare else None,
         "model_msd_cm": model_msd,
     }

@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from gazesdk.evaluation.lag import frames_to_fraction
 from gazesdk.evaluation.metrics import msd_cm
 from gazesdk.runtime import GazeEstimator, InvalidReason
+from gazesdk.runtime.box_stabiliser import BoxStabiliserOptions
 from gazesdk.runtime.tracking import FaceSource
 
 # name -> GazeEstimatorOptions fields (on top of VIDEO mode and the model)
 PIPELINES: dict[str, dict[str, Any]] = {
     "keypoints": {"crop": "keypoints-v1", "landmarks": False},
-    "landmarks": {"crop": "landmarks-v1", "box_stabiliser": None},
-    "landmarks_stabilised": {"crop": "landmarks-v1"},
+    "landmarks": {"crop": "landmarks-v1"},
+    "landmarks_stabilised": {"crop": "landmarks-v1", "box_stabiliser": BoxStabiliserOptions()},
 }
 STEP_SEED = 61_616
 BLINK_SEED = 71_717
@@ -89,13 +89,18 @@ def gazesim_step_frames(subjects: int = 8, frames: int = 20, *, seed: int = STEP
 
 
 def step_lag(make: Make, names: tuple[str, ...], steps: list[dict[str, Any]]
-             ) -> dict[str, float | None]:
-    """{name: median frames} for the raw output to cover 90% of the step between the
-    pipeline's own mean outputs before and after (:func:`frames_to_fraction`); None when no
-    step settles."""
-    out: dict[str, float | None] = {}
+             ) -> dict[str, int | None]:
+    """{name: frames} after a gaze step until the raw output has covered 90% of it. Each
+    subject's output is turned into progress along its own step (0 at the mean output of the
+    frames before it, 1 after; steps under 2 cm are left out as too small to time) and the
+    progress is averaged over subjects, so the figure is the pipeline's delay, not one noisy
+    trace's. The lag is the first frame from the step on whose mean progress, and the average
+    of every later frame's, reach 90% (a noisy average dips under 90% now and then after it
+    has arrived, which the noise-free rule of :func:`frames_to_fraction` would count as
+    lag); None when no step could be timed or none arrives."""
+    out: dict[str, int | None] = {}
     for name in names:
-        lags = []
+        progress = []
         with make(name) as est:
             for st in steps:
                 n = len(st["frames"])
@@ -103,16 +108,17 @@ def step_lag(make: Make, names: tuple[str, ...], steps: list[dict[str, Any]]
                 k = st["step"]
                 start = np.nanmean(raw[k // 2:k], axis=0)
                 end = np.nanmean(raw[k + k // 2:], axis=0)
-                if not (np.isfinite(start).all() and np.isfinite(end).all()):
+                span = end - start
+                if not np.isfinite(span).all() or np.hypot(*span) < 2.0:
                     continue
-                if np.hypot(*(end - start)) < 2.0:      # too small a step to time
-                    continue
-                trace = np.where(np.isfinite(raw), raw, start)
-                try:
-                    lags.append(frames_to_fraction(trace[k // 2:], k - k // 2, start, end))
-                except ValueError:
-                    continue
-        out[name] = float(np.median(lags)) if lags else None
+                progress.append((raw - start) @ span / (span @ span))
+        if not progress:
+            out[name] = None
+            continue
+        mean = np.nanmean(np.stack(progress), axis=0)
+        k = steps[0]["step"]
+        out[name] = next((j - k for j in range(k, len(mean))
+                          if mean[j] >= 0.9 and mean[j:].mean() >= 0.9), None)
     return out
 
 
@@ -156,7 +162,7 @@ def gazesim_accuracy(make: Make, names: tuple[str, ...], *, subjects: int = 30,
     return out
 
 
-def blink_scores(make: Make, name: str = "landmarks_stabilised", *, subjects: int = 20,
+def blink_scores(make: Make, name: str = "landmarks", *, subjects: int = 20,
                  seed: int = BLINK_SEED) -> dict[str, Any]:
     """GazeSim stares with two blinks each (lids closing over 100-400 ms): a blink frame is
     one with the lids at least half closed; recall and false-positive rate of the runtime's

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-PLOT_STAGES = ("decode", "detect", "crop", "infer", "map", "smooth", "end_to_end")
+PLOT_STAGES = ("decode", "detect", "mesh", "iris", "pose", "crop", "infer", "map", "smooth",
+               "end_to_end")
 
 
 def _f(v: Any, digits: int = 2) -> str:
@@ -20,17 +21,19 @@ def _f(v: Any, digits: int = 2) -> str:
 
 
 def rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    head = ["config", "detector p50/p95 ms", "model p50/p95 ms", "end to end p50/p95 ms",
-            "fps", "model/det", "e2e/det", "MSD raw/kalman/1euro cm", "model MSD cm"]
+    head = ["config", "detector p50/p95 ms", "mesh/iris/crop p50 ms", "model p50/p95 ms",
+            "end to end p50/p95 ms", "fps", "tracked", "model/det", "e2e/det",
+            "MSD raw/kalman/1euro cm", "model MSD cm"]
     out = []
     for c in report["configurations"]:
         st, det = c["stages"], c["detector_only"]
         msd = c["msd_cm"]
         out.append([
             c["name"], f"{_f(det['p50_ms'])} / {_f(det['p95_ms'])}",
+            " / ".join(_f(st.get(s, {}).get("p50_ms")) for s in ("mesh", "iris", "crop")),
             f"{_f(st['infer']['p50_ms'])} / {_f(st['infer']['p95_ms'])}",
             f"{_f(st['end_to_end']['p50_ms'])} / {_f(st['end_to_end']['p95_ms'])}",
-            _f(c["fps"], 0),
+            _f(c["fps"], 0), f"{_f(100 * c.get('tracked_share', 0.0), 0)}%",
             f"{_f(c['model_to_detector_ratio'])} / {_f(c['model_to_detector_ratio_p95'])}",
             f"{_f(c['end_to_end_to_detector_ratio'])} / "
             f"{_f(c['end_to_end_to_detector_ratio_p95'])}",
@@ -62,6 +65,12 @@ def _footer(report: dict[str, Any]) -> str:
                    f"(goal <= {report['goals']['model_to_detector_ratio']}), end to end/"
                    f"detector {_f(h['end_to_end_to_detector_ratio'])}x (goal <= "
                    f"{report['goals']['end_to_end_to_detector_ratio']})")
+    cr = report.get("crops")
+    if cr:
+        msd, lag = cr["real_face_msd_cm"], cr["lag_frames"]
+        out.append("crops (" + cr["backend"] + ", one model): real-face raw MSD cm " + ", ".join(
+            f"{k} {_f(v, 3)}" for k, v in msd.items()) + "; GazeSim gaze-step lag frames "
+            + ", ".join(f"{k} {lag[k] if lag[k] is not None else '-'}" for k in lag))
     m = report.get("memory")
     if m:
         out.append(f"memory: {m['frames']} frames, resident {m['rss_start_mb']} -> "

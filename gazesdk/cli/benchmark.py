@@ -43,7 +43,8 @@ def _names(choices: tuple[str, ...]) -> object:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "benchmark", help="latency and jitter of the runtime, per stage and end to end",
-        description="Time the runtime per stage (decode, detect, crop, infer, map, smooth) "
+        description="Time the runtime per stage (decode, detect, mesh, iris, pose, crop, infer, "
+                    "map, smooth) "
                     "and end to end against the face detector alone, over backends x "
                     "precision x threads at batch 1; measure jitter (MSD) at model level and "
                     "end to end on real-face frames with and without smoothing, and each "
@@ -74,6 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memory-frames", type=int, default=0, metavar="N",
                    help="also run N frames through the first int8 1-thread configuration "
                         "and report resident memory growth (e.g. 10000)")
+    p.add_argument("--no-crop-comparison", action="store_true",
+                   help="skip comparing keypoint, landmark and stabilised landmark crops on "
+                        "jitter and lag (about 20 s)")
     p.add_argument("--smoothing-config", type=Path,
                    help="YAML/JSON of smoothing settings (gazesdk.runtime.SmoothingOptions)")
     p.add_argument("--detector-model", help="BlazeFace short-range .tflite (default: the "
@@ -102,7 +106,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         sequences=args.sequences, frames_per_sequence=args.frames, warmup=args.warmup,
         seed=args.seed, video=args.video, images=args.images, max_frames=args.max_frames,
         memory_frames=args.memory_frames, detector_model=args.detector_model,
-        smoothing=smoothing)
+        smoothing=smoothing, compare_crops=not args.no_crop_comparison)
     report = run_benchmark(settings, progress=not args.quiet)
     argv = sys.argv[1:]
     command = "gazesdk " + " ".join(shlex.quote(a) for a in argv) \

@@ -78,6 +78,17 @@ class GazeEstimator:
         self.options = options
         # close() closes what the estimator opened itself, not what it was handed
         self._owned = (detector is None, backend is None)
+        self.detector: Any = None
+        self.backend: Any = None
+        self._closed = False
+        try:
+            self._open(options, detector, backend, mesh, iris)
+        except BaseException:
+            self.close()        # a detector left to the garbage collector can hang MediaPipe
+            raise
+
+    def _open(self, options: GazeEstimatorOptions, detector: FaceDetector | None,
+              backend: Backend | None, mesh: Any, iris: Any) -> None:
         self.backend = backend or create_backend(options.model, backend=options.backend,
                                                  precision=options.precision,
                                                  device=options.device, threads=options.threads)
@@ -112,7 +123,6 @@ class GazeEstimator:
         self._last_ts: int | None = None
         self._frame = 0
         self._held: dict[str, Any] | None = None
-        self._closed = False
 
     @classmethod
     def create_from_options(cls, options: GazeEstimatorOptions) -> GazeEstimator:
@@ -158,9 +168,9 @@ class GazeEstimator:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            if self._owned[0]:
+            if self._owned[0] and self.detector is not None:
                 self.detector.close()
-            if self._owned[1]:
+            if self._owned[1] and self.backend is not None:
                 self.backend.close()
 
     def __enter__(self) -> GazeEstimator:
@@ -251,7 +261,12 @@ class GazeEstimator:
         t0 = clock()
         place = (place_from_mesh(points, self.crop) if landmark_crops
                  else place_from_keypoints(face, self.crop))
-        boxes = boxes_from_placement(self._stabilise(place), w, h, self.crop)
+        anchor = None
+        if points is not None:
+            c = points[:, :2].mean(axis=0)
+            anchor = (float(c[0]), float(c[1]),
+                      float(np.sqrt(((points[:, :2] - c) ** 2).sum(axis=1).mean())))
+        boxes = boxes_from_placement(self._stabilise(place, anchor), w, h, self.crop)
         t["crop"] = _ms(t0, clock())
         if boxes.invalid is not None:
             return (dict(fields, invalid_reason=boxes.invalid, message=boxes.message),
@@ -259,14 +274,15 @@ class GazeEstimator:
         fields["boxes"] = boxes
         return fields, StageTimings(**t)
 
-    def _stabilise(self, place: BoxPlacement) -> BoxPlacement:
+    def _stabilise(self, place: BoxPlacement,
+                   anchor: tuple[float, float, float] | None) -> BoxPlacement:
         if self.stabiliser is None:
             return place
         s = self.stabiliser
-        face = s("face", *place.face)
+        face = s("face", *place.face, anchor=anchor)
         eye_side = place.eye_side * face[2] / place.face[2]
-        right = s("right_eye", *place.right_eye, place.eye_side)[:2]
-        left = s("left_eye", *place.left_eye, place.eye_side)[:2]
+        right = s("right_eye", *place.right_eye, place.eye_side, anchor=anchor)[:2]
+        left = s("left_eye", *place.left_eye, place.eye_side, anchor=anchor)[:2]
         return BoxPlacement(face=face, right_eye=right, left_eye=left, eye_side=eye_side)
 
     def _finish(self, rgb: np.ndarray, ts: int | None, found: dict[str, Any],

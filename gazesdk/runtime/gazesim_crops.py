@@ -36,8 +36,9 @@ class LandmarkCropper:
         from gazesdk.runtime.tracking import FaceTracker
 
         self.geometry = CROP_GEOMETRIES[geometry]
+        mesh = FaceMesh(threads=threads)      # first: a failure leaves no detector open
         self.detector = MediaPipeFaceDetector()
-        self.tracker = FaceTracker(self.detector, FaceMesh(threads=threads))
+        self.tracker = FaceTracker(self.detector, mesh)
         self.counts = {"frames": 0, "no_face": 0, "boxes_invalid": 0}
 
     def close(self) -> None:

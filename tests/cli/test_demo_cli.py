@@ -134,10 +134,12 @@ def test_images_to_png_folder_matches_the_results_pixel_for_pixel(frames, detect
         assert on_box.mean() > 0.9                       # bar where a keypoint sits on it
         # outside the boxes and keypoints the camera frame is copied unchanged
         mask = np.zeros(in_frame.shape[:2], np.uint8)
-        for box in (r.face_box, r.left_eye_box, r.right_eye_box, r.face.box):
+        # the detection (box and keypoints) is drawn on detected frames; tracked ones have none
+        detection = [r.face.box] if r.face is not None else []
+        for box in (r.face_box, r.left_eye_box, r.right_eye_box, *detection):
             x, y, w, h = (round(v) for v in box)
             cv2.rectangle(mask, (x - 3, y - 3), (x + w + 2, y + h + 2), 1, 7)
-        for kx, ky in r.face.keypoints.values():
+        for kx, ky in (r.face.keypoints.values() if r.face is not None else ()):
             cv2.circle(mask, (round(kx), round(ky)), 5, 1, -1)
         same = np.all(canvas[:640, :480] == in_frame, axis=2)
         assert same[mask == 0].all() and not same[mask == 1].all()

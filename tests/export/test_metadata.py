@@ -116,3 +116,41 @@ def _inputs():
             "left_eye": np.zeros((1, 3, 64, 64), np.float32),
             "right_eye": np.zeros((1, 3, 64, 64), np.float32),
             "face_grid": np.zeros((1, 25, 25), np.float32)}
+
+
+def test_the_crop_geometry_is_recorded_and_read_back(written):
+    from gazesdk.export.metadata import preprocessing
+    from gazesdk.models import create_model
+    from gazesdk.runtime.backends import ModelSpec
+    from gazesdk.runtime.crops import CROP_GEOMETRIES
+
+    doc = read_metadata(written)
+    assert doc["preprocessing"]["crops"]["geometry"] == CROP_GEOMETRIES["keypoints-v1"].to_dict()
+    assert ModelSpec.from_metadata(doc).crops.name == "keypoints-v1"
+    model = create_model("compact")
+    model.set_crops("landmarks-v1")
+    pre = preprocessing(model)
+    assert pre["crops"]["geometry"]["name"] == "landmarks-v1"
+    assert "33 and 133" in pre["crops"]["right_eye"]
+    landmark_doc = {**doc, "preprocessing": pre}
+    validate_metadata(landmark_doc)
+    assert ModelSpec.from_metadata(landmark_doc).crops == CROP_GEOMETRIES["landmarks-v1"]
+    # a metadata file from before crop geometries existed reads as keypoints-v1
+    old = json.loads(json.dumps(doc))
+    del old["preprocessing"]["crops"]["geometry"]
+    validate_metadata(old)
+    assert ModelSpec.from_metadata(old).crops.name == "keypoints-v1"
+    bad = json.loads(json.dumps(landmark_doc))
+    bad["preprocessing"]["crops"]["geometry"]["source"] = "nose"
+    with pytest.raises(ArtifactError, match="geometry"):
+        validate_metadata(bad)
+
+
+def test_the_bundled_model_names_landmark_crops():
+    from gazesdk.runtime.backends import ModelSpec
+    from gazesdk.runtime.backends.base import bundled_artifact
+
+    for suffix in (".onnx", ".tflite"):
+        for precision in ("fp32", "int8"):
+            doc = read_metadata(bundled_artifact(suffix, precision))
+            assert ModelSpec.from_metadata(doc).crops.name == "landmarks-v1"

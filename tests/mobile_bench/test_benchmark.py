@@ -32,6 +32,16 @@ def test_contract_keys(report):
         assert set(c["msd_cm"]) == {"raw", "kalman", "one_euro"}
         assert set(c["lag_frames"]) == {"kalman", "one_euro"}
         assert c["valid_frames"] == c["frames"] == 12 and c["batch"] == 1
+        # the default pipeline tracks by the mesh: one detection per stare, the rest tracked
+        assert c["face_source_share"]["detected"] == pytest.approx(2 / 12, abs=1e-3)
+        assert c["tracked_share"] == pytest.approx(10 / 12, abs=1e-3)
+        for stage in ("mesh", "iris", "pose"):
+            assert c["stages"][stage]["p50_ms"] > 0
+    crops = report["crops"]
+    assert set(crops["real_face_msd_cm"]) == set(crops["lag_frames"]) == {
+        "keypoints", "landmarks", "landmarks_stabilised"}
+    assert crops["tracked_share"]["keypoints"] == 0.0
+    assert all(v > 0 for v in crops["real_face_msd_cm"].values())
     assert report["headline"]["name"] == "onnxruntime/int8/1t"
     assert report["model"]["parameters"] > 0 and report["model"]["files"]
 

@@ -42,6 +42,31 @@ def test_a_jump_passes_through_without_lag():
     assert frames_to_fraction(trace, 10, np.array([100.0, 0]), np.array([103.0, 0])) == 6
 
 
+def test_the_face_motion_carried_by_the_anchor_is_not_lagged():
+    s = BoxStabiliser(BoxStabiliserOptions(alpha=0.3, snap_fraction=0.1))
+    # the face drifts 2 px a frame (under the 6 px snap) and grows 1% a frame; the box moves
+    # and grows with it, so carried by the anchor the box follows it exactly
+    for k in range(20):
+        a = (300.0 + 2 * k, 200.0, 50.0 * 1.01 ** k)
+        cx = a[0] + (100.0 - 300.0) * 1.01 ** k        # 200 px left of the anchor, scaled
+        cy = a[1] + (80.0 - 200.0) * 1.01 ** k
+        got = s("eye", cx, cy, 60.0 * 1.01 ** k, anchor=a)
+        assert got == pytest.approx((cx, cy, 60.0 * 1.01 ** k), abs=1e-9)
+    # without the anchor a 1 px/frame drift lags by (1 - alpha) / alpha x 1 px in the steady
+    # state (an exponential average's ramp lag)
+    s.reset()
+    xs = [100.0 + k for k in range(60)]
+    out = [s("eye", x, 80.0, 60.0)[0] for x in xs]
+    assert xs[-1] - out[-1] == pytest.approx(0.7 / 0.3, rel=1e-3)
+    # wobble relative to the face is still averaged: the hand-worked first step
+    s.reset()
+    s("eye", 100.0, 80.0, 60.0, anchor=(300.0, 200.0, 50.0))
+    got = s("eye", 106.0, 80.0, 60.0, anchor=(305.0, 200.0, 50.0))   # predicted 105
+    assert got == pytest.approx((105.0 + 0.3 * 1.0, 80.0, 60.0))
+    with pytest.raises(ValueError, match="anchor"):
+        s("eye", 1.0, 2.0, 3.0, anchor=(1.0, 2.0, 0.0))
+
+
 @pytest.mark.parametrize("kw", [{"alpha": 0.0}, {"alpha": 1.5}, {"snap_fraction": 0.0}])
 def test_bad_options(kw):
     with pytest.raises(ConfigError):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from gazesdk.errors import ConfigError
 from gazesdk.runtime.crops import CropGeometry, crop_boxes, model_inputs, square_box
 from gazesdk.runtime.detector import FaceDetection
 from gazesdk.runtime.frames import InvalidReason
@@ -123,3 +124,65 @@ def test_patches_are_area_means_and_inputs_are_nchw_over_255():
     want = np.zeros((25, 25))
     want[gy:gy + gw, gx:gx + gw] = 1
     assert np.array_equal(inputs["face_grid"][0], want)
+
+
+# --- named geometries and landmark crops ------------------------------------------------------
+
+def test_registered_geometries_by_name():
+    from gazesdk.runtime.crops import CROP_GEOMETRIES, get_crop_geometry
+
+    assert sorted(CROP_GEOMETRIES) == ["keypoints-v1", "landmarks-v1"]
+    lm = get_crop_geometry("landmarks-v1")
+    assert lm.source == "landmarks" and lm.face_scale == pytest.approx(15.5 / 6.3)
+    assert get_crop_geometry("keypoints-v1").face_scale == pytest.approx(15.5 / 13.5)
+    assert CropGeometry(source="landmarks", min_face_px=40).name == "landmarks-custom"
+    # the metadata form round-trips, and a name that does not match its numbers is refused
+    assert CropGeometry.from_dict(lm.to_dict()) == lm
+    with pytest.raises(ConfigError, match="does not match"):
+        CropGeometry.from_dict({**lm.to_dict(), "eye_scale": 0.3})
+    with pytest.raises(ConfigError, match="unknown crop option"):
+        CropGeometry.from_dict({"source": "landmarks", "nose": 1})
+    with pytest.raises(ConfigError, match="unknown crop geometry"):
+        get_crop_geometry("landmarks-v7")
+    with pytest.raises(ConfigError, match="source"):
+        CropGeometry(source="mesh")
+
+
+def _mesh(right_corners, left_corners, z=(0.0, 0.0)):
+    from gazesdk.runtime.face_mesh import (
+        LEFT_EYE_INNER,
+        LEFT_EYE_OUTER,
+        RIGHT_EYE_INNER,
+        RIGHT_EYE_OUTER,
+    )
+
+    pts = np.zeros((468, 3))
+    pts[:, :2] = 200.0
+    pts[RIGHT_EYE_OUTER, :2], pts[RIGHT_EYE_INNER, :2] = right_corners
+    pts[LEFT_EYE_INNER, :2], pts[LEFT_EYE_OUTER, :2] = left_corners
+    pts[[RIGHT_EYE_OUTER, RIGHT_EYE_INNER], 2] = z[0]
+    pts[[LEFT_EYE_INNER, LEFT_EYE_OUTER], 2] = z[1]
+    return pts
+
+
+def test_landmark_boxes_by_hand():
+    from gazesdk.runtime.crops import mesh_crop_boxes
+
+    # level eyes: corner midpoints (170, 150) and (230, 150), 60 px apart
+    pts = _mesh(((155, 150), (185, 150)), ((215, 150), (245, 150)))
+    b = mesh_crop_boxes(pts, 400, 400)
+    side = 15.5 / 6.3 * 60                                 # 147.6 -> 148
+    drop = 2.2 / 15.5 * side                               # 20.95 px below the eye midpoint
+    assert b.face == square_box(200, 150 + drop, side, 400, 400)
+    assert b.face[2] == 148
+    eye = 0.27129032258064517 * side                       # 40.04 -> 40
+    assert b.right_eye == (150, 130, 40, 40) and b.left_eye == (210, 130, 40, 40)
+    assert eye == pytest.approx(40.04, abs=0.01)
+    # a head turned away keeps its scale: the mesh's depth difference enters the distance
+    turned = _mesh(((160, 150), (185, 150)), ((210, 150), (232, 150)), z=(-20.0, 12.0))
+    d3 = np.hypot(np.hypot(221 - 172.5, 0.0), 32.0)
+    assert mesh_crop_boxes(turned, 400, 400).face[2] == round(15.5 / 6.3 * d3)
+    with pytest.raises(ValueError, match="468"):
+        mesh_crop_boxes(np.zeros((10, 3)), 400, 400)
+    with pytest.raises(ConfigError, match="face mesh"):
+        crop_boxes(ASTRONAUT, 512, 512, CropGeometry(source="landmarks"))

@@ -151,7 +151,8 @@ def test_invalid_result_draws_the_face_but_no_cursor_and_says_why():
 def test_describe_valid_gives_gaze_screen_point_and_stage_times():
     first, second = draw.describe(result(screen_pt=(100.0, 200.0)))
     assert first == "gaze (+1.00, -5.00) cm   screen (100, 200) pt"
-    assert second == "detect 4.0  crop 0.5  infer 2.0  map 0.0  smooth 0.0 ms"
+    assert second == ("detect 4.0  mesh 0.0  iris 0.0  pose 0.0  crop 0.5  infer 2.0  map 0.0  "
+                      "smooth 0.0 ms")
     assert draw.describe(result(screen_pt=(-80.0, 3.0)))[0].endswith("off screen")
 
 

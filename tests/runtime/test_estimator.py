@@ -46,7 +46,7 @@ def make(shared, **options) -> GazeEstimator:
 
 
 def test_astronaut_end_to_end(shared, astronaut):
-    with make(shared, return_patches=True) as est:
+    with make(shared, return_patches=True, crop="keypoints-v1") as est:
         r = est.estimate(astronaut)
     assert r.valid and r.invalid_reason is None and r.faces_found == 1
     assert r.face_box == (168, 68, 109, 109)
