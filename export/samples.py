@@ -100,12 +100,27 @@ class ExportSamples:
                    np.asarray(data["sequence"][index], np.int64), source or split)
 
 
-def gazesim_arrays(**overrides: object) -> GazeArrays:
-    """The built-in GazeSim sample set (:data:`GAZESIM_SETTINGS`), rendered in memory."""
+def gazesim_arrays(*, crops: str = "truth", **overrides: object) -> GazeArrays:
+    """The built-in GazeSim sample set (:data:`GAZESIM_SETTINGS`), rendered in memory, with
+    GazeSim's truth crops or (``crops="landmarks"``) the runtime's landmark crops (needs the
+    runtime's models: :mod:`gazesdk.runtime.gazesim_crops`)."""
     from gazesdk.sim import GazeSim, SimConfig
+    from gazesdk.sim.generator import CHUNK
 
     sim = GazeSim(SimConfig(**{**GAZESIM_SETTINGS, **overrides}))
-    chunks = list(sim.iter_chunks())
+    if crops == "landmarks":
+        from gazesdk.runtime.gazesim_crops import LandmarkCropper
+
+        cropper = LandmarkCropper()
+        try:
+            chunks = [cropper.chunk(sim, i, min(i + CHUNK, len(sim)))
+                      for i in range(0, len(sim), CHUNK)]
+        finally:
+            cropper.close()
+    elif crops == "truth":
+        chunks = list(sim.iter_chunks())
+    else:
+        raise ValueError(f"crops must be 'truth' or 'landmarks', got {crops!r}")
     fields = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     return GazeArrays(fields, sim.device_names, {"source": "GazeSim"})
 

@@ -63,22 +63,25 @@ def lag_by_filter(smoothing: SmoothingOptions, *, step_cm: tuple[float, float] =
 _STARES: dict[str, object] = {}
 
 
-def gazesim_stares() -> object:
-    """GazeSim stare sequences of 8 new subjects (480 frames), made once per process."""
-    if "samples" not in _STARES:
+def gazesim_stares(crops: str = "truth") -> object:
+    """GazeSim stare sequences of 8 new subjects (480 frames), cut with GazeSim's truth boxes
+    or the runtime's landmark crops, made once per process."""
+    if crops not in _STARES:
         from gazesdk.export.samples import ExportSamples, gazesim_arrays
 
-        data = gazesim_arrays(**GAZESIM_STARES)
-        _STARES["samples"] = ExportSamples.from_arrays(data, split="test",
-                                                        source="GazeSim stare sequences")
-    return _STARES["samples"]
+        data = gazesim_arrays(crops=crops, **GAZESIM_STARES)
+        _STARES[crops] = ExportSamples.from_arrays(data, split="test",
+                                                   source=f"GazeSim stare sequences, {crops} "
+                                                          f"crops")
+    return _STARES[crops]
 
 
 def model_level_msd(infer: object, names: tuple[str, ...],
-                    smoothing: SmoothingOptions) -> dict[str, float]:
+                    smoothing: SmoothingOptions, *, crops: str = "truth") -> dict[str, float]:
     """MSD of a backend's ``infer`` on the GazeSim stares (30 fps timestamps), raw and
-    smoothed: the model's own jitter, before detection and cropping add theirs."""
-    samples = gazesim_stares()
+    smoothed: the model's own jitter, before detection and cropping add theirs. ``crops``:
+    "landmarks" for a model trained on landmark crops (what it will be fed)."""
+    samples = gazesim_stares(crops)
     rows = np.flatnonzero(samples.sequence >= 0)
     pred = np.concatenate([
         infer({k: samples.inputs[k][rows[i:i + 64]] for k in names})
