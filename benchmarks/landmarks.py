@@ -29,6 +29,7 @@ from gazesdk.mobile_bench.landmarks import (
     PIPELINES,
     blink_scores,
     gazesim_accuracy,
+    gazesim_stare_frames,
     gazesim_step_frames,
     stare_msd,
     step_lag,
@@ -72,89 +73,93 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     base = baseline_model(args.baseline_rev, tmp)
 
-    det = MediaPipeFaceDetector()
     mesh, iris = FaceMesh(threads=1), IrisLandmarker(threads=1)
-    backends = {"default": create_backend("default", backend="onnxruntime", precision="int8",
-                                          threads=1),
-                "fast": create_backend("default", backend="litert", precision="fp32",
-                                       threads=1)}
-    if base is not None:
-        backends["baseline"] = create_backend(str(base), backend="onnxruntime", threads=1)
+    det = MediaPipeFaceDetector()
+    try:
+        backends = {"default": create_backend("default", backend="onnxruntime", precision="int8",
+                                              threads=1),
+                    "fast": create_backend("default", backend="litert", precision="fp32",
+                                           threads=1)}
+        if base is not None:
+            backends["baseline"] = create_backend(str(base), backend="onnxruntime", threads=1)
 
-    def make(name: str, **extra: object) -> GazeEstimator:
-        opts = dict(PIPELINES.get(name, {}))
-        model = "baseline" if name == "keypoints" and base is not None else "default"
-        if name.startswith("fast"):
-            opts, model = {"crop": "landmarks-v1", "iris": False}, "fast"
-        opts.update(extra)
-        return GazeEstimator(GazeEstimatorOptions(running_mode="video", threads=1, **opts),
-                             detector=det, backend=backends[model], mesh=mesh, iris=iris)
+        def make(name: str, **extra: object) -> GazeEstimator:
+            opts = dict(PIPELINES.get(name, {}))
+            model = "baseline" if name == "keypoints" and base is not None else "default"
+            if name.startswith("fast"):
+                opts, model = {"crop": "landmarks-v1", "iris": False}, "fast"
+            opts.update(extra)
+            return GazeEstimator(GazeEstimatorOptions(running_mode="video", threads=1, **opts),
+                                 detector=det, backend=backends[model], mesh=mesh, iris=iris)
 
-    frames = built_in_frames(8, 30, seed=0, size=(480, 640), scale=1.8)   # gazesdk benchmark's
-    decoded = [decode_jpeg(j) for j in frames.jpegs]
-    seq = frames.sequence
+        frames = built_in_frames(8, 30, seed=0, size=(480, 640), scale=1.8)   # gazesdk benchmark's
+        decoded = [decode_jpeg(j) for j in frames.jpegs]
+        seq = frames.sequence
 
-    # -- jitter on real-face stares, and the fast configuration's N by the jitter it costs ----
-    names = tuple(PIPELINES)
-    real = stare_msd(make, names, decoded, seq)
-    fast_msd = {}
-    for n in FAST_CANDIDATES:
-        fast_msd[n] = stare_msd(lambda _name, n=n: make("fast", refresh_every=n), ("fast",),
-                                decoded, seq)["fast"]
+        # -- jitter on real-face stares, and the fast configuration's N by the jitter it costs ----
+        names = tuple(PIPELINES)
+        real = stare_msd(make, names, decoded, seq)
+        fast_msd = {}
+        for n in FAST_CANDIDATES:
+            fast_msd[n] = stare_msd(lambda _name, n=n: make("fast", refresh_every=n), ("fast",),
+                                    decoded, seq)["fast"]
 
-    # -- speed: every frame through each pipeline, interleaved, after a warm-up ---------------
-    own_tracker = FaceTracker(det, mesh)
-    default = make("landmarks")                 # the default options: landmarks, tracking
-    keypoints = make("keypoints")
-    fasts = {n: make("fast", refresh_every=n) for n in FAST_CANDIDATES}
-    times: dict[str, list[float]] = {k: [] for k in ("detector", "landmarks", "default",
-                                                     "keypoints", *map(str, FAST_CANDIDATES))}
-    sources = []
-    clock = time.perf_counter_ns
-    ts = 0
-    for rep in range(args.repeats + 1):
-        for rgb in decoded:
-            ts += 33
-            t0 = clock()
-            det.detect(rgb)
-            t1 = clock()
-            found = own_tracker.update(rgb, video=True)
-            if found is not None:
-                iris.run(rgb, found.mesh.points)
-            t2 = clock()
-            r = default.estimate_for_video(rgb, ts)
-            t3 = clock()
-            keypoints.estimate_for_video(rgb, ts)
-            t4 = clock()
-            fast_t = {}
-            for n, est in fasts.items():
-                f0 = clock()
-                est.estimate_for_video(rgb, ts)
-                fast_t[n] = (clock() - f0) / 1e6
-            if rep == 0:
-                continue                     # warm-up pass
-            times["detector"].append((t1 - t0) / 1e6)
-            times["landmarks"].append((t2 - t1) / 1e6)
-            times["default"].append((t3 - t2) / 1e6)
-            times["keypoints"].append((t4 - t3) / 1e6)
-            for n, v in fast_t.items():
-                times[str(n)].append(v)
-            sources.append(r.face_source)
-    p50 = {k: float(np.median(v)) for k, v in times.items()}
-    p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
-    mean = {k: float(np.mean(v)) for k, v in times.items()}
-    # the fast configuration's cost is amortised over N frames (one refresh, N - 1 held), so
-    # its per-frame figure is the mean: its median would be a held frame's
-    fast_ratio = {n: mean[str(n)] / mean["detector"] for n in FAST_CANDIDATES}
-    meets = [n for n in FAST_CANDIDATES if fast_ratio[n] <= 1.0]
-    fast_n = min(meets) if meets else max(FAST_CANDIDATES)
+        # -- speed: every frame through each pipeline, interleaved, after a warm-up ---------------
+        own_tracker = FaceTracker(det, mesh)
+        default = make("landmarks")                 # the default options: landmarks, tracking
+        keypoints = make("keypoints")
+        fasts = {n: make("fast", refresh_every=n) for n in FAST_CANDIDATES}
+        times: dict[str, list[float]] = {k: [] for k in ("detector", "landmarks", "default",
+                                                         "keypoints", *map(str, FAST_CANDIDATES))}
+        sources = []
+        clock = time.perf_counter_ns
+        ts = 0
+        for rep in range(args.repeats + 1):
+            for rgb in decoded:
+                ts += 33
+                t0 = clock()
+                det.detect(rgb)
+                t1 = clock()
+                found = own_tracker.update(rgb, video=True)
+                if found is not None:
+                    iris.run(rgb, found.mesh.points)
+                t2 = clock()
+                r = default.estimate_for_video(rgb, ts)
+                t3 = clock()
+                keypoints.estimate_for_video(rgb, ts)
+                t4 = clock()
+                fast_t = {}
+                for n, est in fasts.items():
+                    f0 = clock()
+                    est.estimate_for_video(rgb, ts)
+                    fast_t[n] = (clock() - f0) / 1e6
+                if rep == 0:
+                    continue                     # warm-up pass
+                times["detector"].append((t1 - t0) / 1e6)
+                times["landmarks"].append((t2 - t1) / 1e6)
+                times["default"].append((t3 - t2) / 1e6)
+                times["keypoints"].append((t4 - t3) / 1e6)
+                for n, v in fast_t.items():
+                    times[str(n)].append(v)
+                sources.append(r.face_source)
+        p50 = {k: float(np.median(v)) for k, v in times.items()}
+        p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
+        mean = {k: float(np.mean(v)) for k, v in times.items()}
+        # the fast configuration's cost is amortised over N frames (one refresh, N - 1 held), so
+        # its per-frame figure is the mean: its median would be a held frame's
+        fast_ratio = {n: mean[str(n)] / mean["detector"] for n in FAST_CANDIDATES}
+        meets = [n for n in FAST_CANDIDATES if fast_ratio[n] <= 1.0]
+        fast_n = min(meets) if meets else max(FAST_CANDIDATES)
 
-    # -- GazeSim: lag on a gaze step, error end to end, head pose, blinks ---------------------
-    steps = gazesim_step_frames(args.step_subjects)
-    lag = step_lag(make, names, steps)
-    sim = gazesim_accuracy(make, ("keypoints", "landmarks"), subjects=args.gazesim_subjects)
-    blinks = blink_scores(make, subjects=args.blink_subjects)
-    det.close()
+        # -- GazeSim: lag on a gaze step, error end to end, head pose, blinks ---------------------
+        sim_frames, sim_seq = gazesim_stare_frames(8)
+        sim_msd = stare_msd(make, names, sim_frames, sim_seq)
+        steps = gazesim_step_frames(args.step_subjects)
+        lag = step_lag(make, names, steps)
+        sim = gazesim_accuracy(make, ("keypoints", "landmarks"), subjects=args.gazesim_subjects)
+        blinks = blink_scores(make, subjects=args.blink_subjects)
+    finally:
+        det.close()
 
     result = {
         "e2e_to_landmarks_ratio": round(p50["default"] / p50["landmarks"], 3),
@@ -180,6 +185,7 @@ def main() -> None:
                      "real_face_msd_cm_by_n": {n: fast_msd[n]["msd_cm"]
                                                for n in FAST_CANDIDATES}},
             "real_face": real, "gazesim": sim, "blinks": blinks,
+            "gazesim_stare_msd_cm": {k: v["msd_cm"] for k, v in sim_msd.items()},
             "baseline_model": f"git {args.baseline_rev}: {EXPORTED}/gaze_compact_int8.onnx"
                               if base is not None else "unavailable: keypoints row used "
                                                        "today's model",
@@ -200,6 +206,8 @@ def main() -> None:
         f"| tracked share | {100 * r['tracked_share']:.1f}% |",
         f"| real-face raw MSD cm: keypoints / landmarks / + stabiliser | "
         f"{rs['keypoints']:.3f} / {rs['landmarks']:.3f} / {rs['landmarks_stabilised']:.3f} |",
+        "| GazeSim stares, end-to-end MSD cm: keypoints / landmarks / + stabiliser | "
+        + " / ".join(f"{r['details']['gazesim_stare_msd_cm'][k]:.3f}" for k in names) + " |",
         f"| GazeSim step lag frames: keypoints / landmarks / + stabiliser | "
         f"{lag['keypoints']} / {lag['landmarks']} / {lag['landmarks_stabilised']} |",
         f"| GazeSim error cm end to end: keypoints / landmarks | "

@@ -321,11 +321,21 @@ def _compare_crops(settings: BenchmarkSettings, decoded: list[np.ndarray], frame
     """Keypoint vs landmark vs stabilised landmark crops, the model of ``settings`` for all
     (ONNX Runtime int8, one thread): raw end-to-end MSD on the stares, and the lag of the raw
     output to a GazeSim gaze step (issue 16)."""
-    from gazesdk.mobile_bench.landmarks import PIPELINES, gazesim_step_frames, stare_msd, step_lag
+    from gazesdk.mobile_bench.landmarks import (
+        PIPELINES,
+        gazesim_stare_frames,
+        gazesim_step_frames,
+        stare_msd,
+        step_lag,
+    )
 
-    detector = MediaPipeFaceDetector(model_path=settings.detector_model)
     backend = create_backend(settings.model, backend="onnxruntime", precision="int8",
                              device=settings.device, threads=1)
+    try:
+        detector = MediaPipeFaceDetector(model_path=settings.detector_model)
+    except BaseException:
+        backend.close()
+        raise
 
     def make(name: str) -> GazeEstimator:
         return GazeEstimator(GazeEstimatorOptions(model=settings.model,
@@ -339,12 +349,15 @@ def _compare_crops(settings: BenchmarkSettings, decoded: list[np.ndarray], frame
             print("comparing crops (keypoints, landmarks, landmarks + stabiliser) ...",
                   flush=True)
         msd = stare_msd(make, names, decoded, frames.sequence)
+        sim_frames, sim_seq = gazesim_stare_frames(4)
+        sim_msd = stare_msd(make, names, sim_frames, sim_seq)
         lag = step_lag(make, names, gazesim_step_frames(6))
     finally:
         detector.close()
         backend.close()
     return {"model": settings.model, "backend": "onnxruntime/int8/1t",
             "real_face_msd_cm": {k: v["msd_cm"] for k, v in msd.items()},
+            "gazesim_msd_cm": {k: v["msd_cm"] for k, v in sim_msd.items()},
             "tracked_share": {k: v["tracked_share"] for k, v in msd.items()},
             "lag_frames": lag,
             "note": "one model for every row (the crops differ, not the training); "

@@ -66,6 +66,19 @@ def stare_msd(make: Make, names: tuple[str, ...], frames: list[np.ndarray],
     return out
 
 
+def gazesim_stare_frames(subjects: int = 8, *, seed: int = STEP_SEED + 1
+                         ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Full frames of GazeSim stares (two of 30 frames per subject) and their sequence ids:
+    jitter of a whole pipeline (detection or tracking, crops, model) against exact labels."""
+    from gazesdk.sim import GazeSim, SimConfig
+
+    sim = GazeSim(SimConfig(subjects=subjects, frames_per_subject=0, sessions_per_subject=1,
+                            stare_sequences=2, stare_frames=30, seed=seed))
+    index = np.arange(len(sim))
+    frames, _ = sim.render_frames(index)
+    return frames, sim.plan.sequence[index]
+
+
 def gazesim_step_frames(subjects: int = 8, frames: int = 20, *, seed: int = STEP_SEED
                         ) -> list[dict[str, Any]]:
     """Per subject: two GazeSim stares of one session joined into a saccade, the head held

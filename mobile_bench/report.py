@@ -73,7 +73,9 @@ def _footer(report: dict[str, Any]) -> str:
     if cr:
         msd, lag = cr["real_face_msd_cm"], cr["lag_frames"]
         out.append("crops (" + cr["backend"] + ", one model): real-face raw MSD cm " + ", ".join(
-            f"{k} {_f(v, 3)}" for k, v in msd.items()) + "; GazeSim gaze-step lag frames "
+            f"{k} {_f(v, 3)}" for k, v in msd.items()) + "; GazeSim stares end-to-end MSD cm "
+            + ", ".join(f"{k} {_f(v, 3)}" for k, v in cr.get("gazesim_msd_cm", {}).items())
+            + "; GazeSim gaze-step lag frames "
             + ", ".join(f"{k} {lag[k] if lag[k] is not None else '-'}" for k in lag))
     m = report.get("memory")
     if m:

@@ -8,8 +8,9 @@ frames, quickly upwards and five times slower downwards (so half-closed frames b
 A "blink" longer than ``max_blink_ms`` is not a blink but narrow or squinting eyes: the
 baseline is reset to it and the frames count as open.
 
-IMAGE mode has no baseline to learn: a picture is a blink frame below ``close_ratio`` x
-``open_reference``.
+IMAGE mode has no baseline to learn, and one picture of narrow eyes must not read as a blink: a
+picture is a blink frame below half of ``open_reference`` (0.20: shut lids read under 0.1,
+the narrowest open eyes about 0.25).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gazesdk.errors import ConfigError
+
+IMAGE_CLOSE = 0.5           # IMAGE mode: closed below this fraction of ``open_reference``
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class BlinkOptions:
     max_blink_ms: float = 600.0
 
     def __post_init__(self) -> None:
+        for name in ("close_ratio", "open_reference", "adapt_rate", "max_blink_ms"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"blink {name} must be a number, got {v!r}")
         if not 0.0 < self.close_ratio < 1.0:
             raise ConfigError(f"blink close_ratio must lie in (0, 1), got {self.close_ratio}")
         if not self.open_reference > 0.0:
@@ -47,8 +54,9 @@ class BlinkOptions:
 @dataclass(frozen=True)
 class BlinkState:
     """One frame's blink state: ``closed`` on every blink frame, ``onset`` on its first frame,
-    ``offset`` on the first open frame after one; ``start_ms`` the current (or just ended)
-    blink's first timestamp (None in IMAGE mode or when no blink has happened)."""
+    ``offset`` on the first open frame after one; ``start_ms`` the first timestamp of the
+    current blink, or of the one that ends on an ``offset`` frame (None otherwise, and in IMAGE
+    mode)."""
 
     closed: bool
     onset: bool = False
@@ -73,9 +81,8 @@ class BlinkDetector:
         return self.options.open_reference if self._baseline is None else self._baseline
 
     def image(self, openness: float) -> BlinkState:
-        """A single picture: closed or not against the reference openness."""
-        o = self.options
-        return BlinkState(closed=bool(openness < o.close_ratio * o.open_reference))
+        """A single picture: closed or not against half the reference openness."""
+        return BlinkState(closed=bool(openness < IMAGE_CLOSE * self.options.open_reference))
 
     def update(self, openness: float, timestamp_ms: int) -> BlinkState:
         """The state after a video frame with mean openness ``openness`` at ``timestamp_ms``."""
@@ -96,4 +103,7 @@ class BlinkDetector:
             rate = o.adapt_rate if openness > self._baseline else o.adapt_rate / 5
             self._baseline += rate * (openness - self._baseline)
         self._closed = closed
-        return BlinkState(closed=closed, onset=onset, offset=offset, start_ms=self._start)
+        start = self._start if closed or offset else None
+        if not closed:
+            self._start = None
+        return BlinkState(closed=closed, onset=onset, offset=offset, start_ms=start)

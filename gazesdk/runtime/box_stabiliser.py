@@ -32,6 +32,10 @@ class BoxStabiliserOptions:
     snap_fraction: float = 0.1
 
     def __post_init__(self) -> None:
+        for name in ("alpha", "snap_fraction"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"box stabiliser {name} must be a number, got {v!r}")
         if not 0.0 < self.alpha <= 1.0:
             raise ConfigError(f"box stabiliser alpha must lie in (0, 1], got {self.alpha}")
         if not self.snap_fraction > 0.0:

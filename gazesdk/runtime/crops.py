@@ -79,8 +79,10 @@ class CropGeometry:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ConfigError(f"CropGeometry.{name} must be a number > 0, got {v!r}")
-        if not -1.0 < self.face_drop < 1.0:
-            raise ConfigError(f"CropGeometry.face_drop must lie in (-1, 1), got {self.face_drop}")
+        if isinstance(self.face_drop, bool) or not isinstance(self.face_drop, (int, float)) \
+                or not -1.0 < self.face_drop < 1.0:
+            raise ConfigError(f"CropGeometry.face_drop must be a number in (-1, 1), got "
+                              f"{self.face_drop!r}")
 
     @property
     def name(self) -> str:

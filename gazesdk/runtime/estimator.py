@@ -123,6 +123,7 @@ class GazeEstimator:
         self._last_ts: int | None = None
         self._frame = 0
         self._held: dict[str, Any] | None = None
+        self._held_size: tuple[int, int] | None = None
 
     @classmethod
     def create_from_options(cls, options: GazeEstimatorOptions) -> GazeEstimator:
@@ -198,17 +199,19 @@ class GazeEstimator:
         rgb = checked.rgb
         h, w = rgb.shape[:2]
         n = self.options.refresh_every
-        if ts is not None and n > 1 and self._held is not None and self._frame % n:
+        if (ts is not None and n > 1 and self._held is not None and self._frame % n
+                and self._held_size == (w, h)):
             self._frame += 1
-            return self._finish(rgb, ts, dict(self._held, face_source=FaceSource.HELD),
-                                StageTimings())
+            # a blink is a state of its own frame: held frames carry no blink state
+            return self._finish(rgb, ts, dict(self._held, face_source=FaceSource.HELD,
+                                              blink=None), StageTimings())
         found, timings = self._find_face(rgb, ts)
         if "invalid_reason" in found:
             self._forget_face()
             return GazeResult(False, timestamp_ms=ts, timings=timings, **found)
         if ts is not None and n > 1:
-            self._held = found
-            self._frame += 1
+            self._held, self._held_size = found, (w, h)
+            self._frame = 1
         return self._finish(rgb, ts, found, timings)
 
     def _find_face(self, rgb: np.ndarray, ts: int | None) -> tuple[dict[str, Any],
@@ -264,9 +267,11 @@ class GazeEstimator:
         anchor = None
         if points is not None:
             c = points[:, :2].mean(axis=0)
-            anchor = (float(c[0]), float(c[1]),
-                      float(np.sqrt(((points[:, :2] - c) ** 2).sum(axis=1).mean())))
-        boxes = boxes_from_placement(self._stabilise(place, anchor), w, h, self.crop)
+            spread = float(np.sqrt(((points[:, :2] - c) ** 2).sum(axis=1).mean()))
+            anchor = (float(c[0]), float(c[1]), spread) if spread > 0 else None
+        if place.face[2] > 0 and np.isfinite(place.face).all():
+            place = self._stabilise(place, anchor)
+        boxes = boxes_from_placement(place, w, h, self.crop)
         t["crop"] = _ms(t0, clock())
         if boxes.invalid is not None:
             return (dict(fields, invalid_reason=boxes.invalid, message=boxes.message),

@@ -40,6 +40,7 @@ class LandmarkCropper:
         self.detector = MediaPipeFaceDetector()
         self.tracker = FaceTracker(self.detector, mesh)
         self.counts = {"frames": 0, "no_face": 0, "boxes_invalid": 0}
+        self._last: tuple[int, int] | None = None    # (row, sequence) of the last frame seen
 
     def close(self) -> None:
         self.detector.close()
@@ -67,8 +68,10 @@ class LandmarkCropper:
         sequence = out["sequence"]
         for k, rgb in enumerate(frames):
             video = bool(sequence[k] >= 0)
-            if not video or k == 0 or sequence[k - 1] != sequence[k]:
-                self.tracker.reset()        # a new sequence, or a lone frame, starts detected
+            # a new sequence, or a lone frame, starts detected; a sequence goes on across chunks
+            if not video or self._last != (start + k - 1, int(sequence[k])):
+                self.tracker.reset()
+            self._last = (start + k, int(sequence[k]))
             boxes = self.boxes(rgb, video=video)
             if boxes is None:       # keep GazeSim's own boxes: no label is lost
                 boxes = CropBoxes(face=tuple(int(v) for v in out["face_box"][k]),
@@ -94,10 +97,10 @@ def write_landmark_arrays(sim: GazeSim, out_dir: str | os.PathLike, *, progress:
                           geometry: str = "landmarks-v1") -> tuple[Path, dict[str, Any]]:
     """Write ``sim`` in the array form with landmark crops; returns the folder and the crop
     failure counts (also in the dataset's ``info.crop_failures``)."""
-    cropper = LandmarkCropper(geometry=geometry)
     writer = ArraysWriter(out_dir, len(sim), sim.device_names,
                           {"source": "GazeSim", "config": sim.config.to_dict(),
                            "crops": geometry}, optional=sim.optional_fields())
+    cropper = LandmarkCropper(geometry=geometry)      # after the writer: nothing left open
     try:
         with tqdm(total=len(sim), unit="frame", disable=not progress,
                   desc="GazeSim + landmark crops") as bar:

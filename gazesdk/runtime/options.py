@@ -3,6 +3,7 @@ an options dataclass handed to ``create_from_options``)."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -50,8 +51,11 @@ class GazeEstimatorOptions:
     BGR). ``return_patches``: include the model's three patches in each result.
 
     Landmarks (issue 16): ``landmarks`` runs MediaPipe's face mesh (and, with ``iris``, the iris
-    model) after the detector: in VIDEO mode the face is then tracked from the previous frame's
-    mesh and BlazeFace runs only when the track is lost (``min_track_score``). ``crop``: a
+    model) after the detector: in VIDEO mode with landmark crops the face is then tracked from
+    the previous frame's mesh and BlazeFace runs only when the track is lost
+    (``min_track_score``); keypoint crops need BlazeFace's keypoints, so they detect every frame
+    (the mesh then follows each detection). Without ``landmarks``, ``iris`` and ``head_pose``
+    have nothing to run on and are ignored. ``crop``: a
     geometry name (``keypoints-v1``, ``landmarks-v1``), a :class:`CropGeometry`, or None for the
     one the model was trained with (its metadata says; keypoints-v1 for models that do not).
     Landmark crops need ``landmarks``. ``iris`` gives iris centres, eye openness and blinks
@@ -113,6 +117,9 @@ class GazeEstimatorOptions:
             raise ConfigError(f"min_detection_confidence must lie in [0, 1], got "
                               f"{self.min_detection_confidence}")
         if self.crop is not None:
+            if not isinstance(self.crop, (str, CropGeometry, Mapping)):
+                raise ConfigError(f"crop must be a geometry name, a CropGeometry or None, got "
+                                  f"{self.crop!r}")
             object.__setattr__(self, "crop", get_crop_geometry(self.crop))
             if self.crop.source == "landmarks" and not self.landmarks:
                 raise ConfigError(f"crop geometry {self.crop.name!r} places the boxes from the "
@@ -132,10 +139,15 @@ class GazeEstimatorOptions:
         if r > 1 and self.running_mode is RunningMode.IMAGE:
             raise ConfigError("refresh_every > 1 needs running_mode='video': IMAGE mode has no "
                               "previous frame to keep boxes from")
-        if not 0.0 < self.min_track_score < 1.0:
-            raise ConfigError(f"min_track_score must lie in (0, 1), got {self.min_track_score}")
-        if self.camera_focal_px is not None and not self.camera_focal_px > 0:
-            raise ConfigError(f"camera_focal_px must be > 0, got {self.camera_focal_px}")
+        if self.box_stabiliser is not None and self.running_mode is RunningMode.IMAGE:
+            raise ConfigError("box_stabiliser needs running_mode='video': IMAGE mode has no "
+                              "previous boxes to smooth with")
+        if not _number(self.min_track_score) or not 0.0 < self.min_track_score < 1.0:
+            raise ConfigError(f"min_track_score must be a number in (0, 1), got "
+                              f"{self.min_track_score!r}")
+        f = self.camera_focal_px
+        if f is not None and (not _number(f) or not math.isfinite(f) or not f > 0):
+            raise ConfigError(f"camera_focal_px must be a finite number > 0, got {f!r}")
         check_orientation(self.orientation)
         self.device_geometry()          # an unknown device name fails here, not mid-stream
 
@@ -155,6 +167,13 @@ class GazeEstimatorOptions:
             raise ConfigError(f"unknown estimator option(s) {', '.join(unknown)}; known: "
                               f"{', '.join(sorted(known))}")
         v = dict(values)
+        try:
+            return cls(**cls._nested(v))
+        except TypeError as e:
+            raise ConfigError(f"estimator options: {e}") from None
+
+    @staticmethod
+    def _nested(v: dict[str, object]) -> dict[str, object]:
         if isinstance(v.get("smoothing"), Mapping):
             v["smoothing"] = SmoothingOptions.from_dict(v["smoothing"])
         if isinstance(v.get("crop"), Mapping):
@@ -167,7 +186,8 @@ class GazeEstimatorOptions:
                     raise ConfigError(f"unknown {key} option(s) {', '.join(bad)}; known: "
                                       f"{', '.join(sorted(kind_known))}")
                 v[key] = kind(**v[key])
-        try:
-            return cls(**v)
-        except TypeError as e:
-            raise ConfigError(str(e)) from None
+        return v
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -81,7 +81,8 @@ class GazeResult:
     raw_gaze_cm: tuple[float, float] | None = None      # the model's output for this frame
     screen: ScreenPoint | None = None
     face: FaceDetection | None = None
-    faces_found: int = 0
+    faces_found: int = 0                                # by the detector this frame (0 when it
+                                                        # did not run: tracked or held frames)
     face_box: tuple[int, int, int, int] | None = None   # the model's crop boxes, frame pixels
     left_eye_box: tuple[int, int, int, int] | None = None
     right_eye_box: tuple[int, int, int, int] | None = None

@@ -46,3 +46,21 @@ def test_step_lag_finds_a_known_delay_through_noise(delay):
 
 def test_steps_too_small_to_time_are_left_out():
     assert step_lag(lambda name: Delayed(0), ("p",), _steps(3, 1.0)) == {"p": None}
+
+
+def test_the_committed_landmark_results_keep_the_contract():
+    """benchmarks/results/landmarks.json is read by later issues: its names and shapes."""
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+                      / "landmarks.json").read_text())
+    trio = {"keypoints", "landmarks", "landmarks_stabilised"}
+    for key in ("e2e_to_landmarks_ratio", "e2e_to_detector_ratio", "fast_e2e_to_detector_ratio",
+                "tracked_share", "blink_recall", "blink_false_positive_rate"):
+        assert isinstance(doc[key], float) and doc[key] >= 0, key
+    assert set(doc["real_face_msd_cm"]) == set(doc["lag_frames"]) == trio
+    assert set(doc["gazesim_error_cm"]) == {"keypoints", "landmarks"}
+    assert set(doc["head_pose_mae_deg"]) == {"yaw", "pitch", "roll"}
+    assert doc["command"].startswith("python benchmarks/landmarks.py")
+    assert {"platform", "cpus", "python"} <= set(doc["machine"])

@@ -20,6 +20,7 @@ def test_onset_offset_and_start_time():
     s = b.update(0.38, 99)              # 0.38 >= 0.30: open again
     assert not s.closed and s.offset and not s.onset and s.start_ms == 33
     assert b.baseline == pytest.approx(0.4 + 0.1 * (0.38 - 0.4))   # below: a fifth of 0.5
+    assert b.update(0.39, 132).start_ms is None                    # over: no blink to date
 
 
 def test_baseline_starts_at_the_first_frame_and_follows_open_eyes_only():
@@ -55,7 +56,7 @@ def test_reset_and_image_mode():
     b.reset()
     assert b.baseline == pytest.approx(0.40) and not b.update(0.39, 10).closed
     assert b.baseline == pytest.approx(0.39)
-    assert b.image(0.29).closed and not b.image(0.31).closed       # 0.75 x 0.40 = 0.30
+    assert b.image(0.19).closed and not b.image(0.21).closed       # 0.5 x 0.40 = 0.20
 
 
 @pytest.mark.parametrize("kwargs", [{"close_ratio": 0}, {"close_ratio": 1}, {"open_reference": 0},
