@@ -79,3 +79,18 @@ def one_line_error(capsys, *needles: str, prefix: str = "gazesdk ") -> str:  # n
     for n in needles:
         assert n in lines[0], (n, err)
     return lines[0]
+
+
+class CountingDetector:
+    """A face detector wrapper that counts ``detect`` calls (for tests of tracking: how often
+    BlazeFace ran). It does not close the detector it wraps: that one's owner does."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner, self.calls = inner, 0
+
+    def detect(self, rgb):  # noqa: ANN001, ANN201
+        self.calls += 1
+        return self.inner.detect(rgb)
+
+    def close(self) -> None:
+        pass

@@ -37,6 +37,12 @@ import numpy as np
 from gazesdk.data.facegrid import face_grid, round_half_away
 from gazesdk.errors import ConfigError
 from gazesdk.runtime.detector import FaceDetection
+from gazesdk.runtime.face_mesh import (
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+)
 from gazesdk.runtime.frames import InvalidReason
 
 GAZESIM_FACE_BOX_CM = 15.5
@@ -176,13 +182,6 @@ def place_from_keypoints(detection: FaceDetection, geometry: CropGeometry) -> Bo
 
 def eye_centres_3d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(right, left) eye centres (x, y, z) from the face mesh: each eye's corner midpoint."""
-    from gazesdk.runtime.face_mesh import (
-        LEFT_EYE_INNER,
-        LEFT_EYE_OUTER,
-        RIGHT_EYE_INNER,
-        RIGHT_EYE_OUTER,
-    )
-
     p = np.asarray(points, np.float64)
     return ((p[RIGHT_EYE_OUTER] + p[RIGHT_EYE_INNER]) / 2,
             (p[LEFT_EYE_INNER] + p[LEFT_EYE_OUTER]) / 2)

@@ -18,6 +18,7 @@ created.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -264,13 +265,8 @@ class GazeEstimator:
         t0 = clock()
         place = (place_from_mesh(points, self.crop) if landmark_crops
                  else place_from_keypoints(face, self.crop))
-        anchor = None
-        if points is not None:
-            c = points[:, :2].mean(axis=0)
-            spread = float(np.sqrt(((points[:, :2] - c) ** 2).sum(axis=1).mean()))
-            anchor = (float(c[0]), float(c[1]), spread) if spread > 0 else None
-        if place.face[2] > 0 and np.isfinite(place.face).all():
-            place = self._stabilise(place, anchor)
+        if self.stabiliser is not None:
+            place = self._stabilise(place, points)
         boxes = boxes_from_placement(place, w, h, self.crop)
         t["crop"] = _ms(t0, clock())
         if boxes.invalid is not None:
@@ -279,10 +275,16 @@ class GazeEstimator:
         fields["boxes"] = boxes
         return fields, StageTimings(**t)
 
-    def _stabilise(self, place: BoxPlacement,
-                   anchor: tuple[float, float, float] | None) -> BoxPlacement:
-        if self.stabiliser is None:
+    def _stabilise(self, place: BoxPlacement, points: np.ndarray | None) -> BoxPlacement:
+        """The boxes through the stabiliser, anchored on the mesh's centroid and RMS spread
+        (None without a mesh); a degenerate face is left to the box checks."""
+        if not (place.face[2] > 0 and np.isfinite(place.face).all()):
             return place
+        anchor = None
+        if points is not None:
+            c = points[:, :2].mean(axis=0)
+            spread = float(np.sqrt(((points[:, :2] - c) ** 2).sum(axis=1).mean()))
+            anchor = (float(c[0]), float(c[1]), spread) if spread > 0 else None
         s = self.stabiliser
         face = s("face", *place.face, anchor=anchor)
         eye_side = place.eye_side * face[2] / place.face[2]
@@ -330,7 +332,6 @@ class GazeEstimator:
                              right_eye=patches["right_eye"], face_grid=grid)
                      if self.options.return_patches else None),
             timestamp_ms=ts,
-            timings=StageTimings(detect=timings.detect, mesh=timings.mesh, iris=timings.iris,
-                                 pose=timings.pose, crop=timings.crop + _ms(t1, t2),
-                                 infer=_ms(t2, t3), smooth=_ms(t4, t5), map=_ms(t5, t6)),
+            timings=replace(timings, crop=timings.crop + _ms(t1, t2), infer=_ms(t2, t3),
+                            smooth=_ms(t4, t5), map=_ms(t5, t6)),
             **fields)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from helpers import CountingDetector
 
 from gazesdk.errors import ConfigError, GazeSDKError
 from gazesdk.runtime import GazeEstimator, GazeEstimatorOptions, InvalidReason
@@ -20,18 +21,6 @@ pytest.importorskip("ai_edge_litert")
 
 # Hand-checked iris centres on the astronaut portrait (tests/runtime/test_landmarks.py)
 RIGHT_IRIS, LEFT_IRIS = (203.2, 101.0), (246.3, 103.5)
-
-
-class CountingDetector:
-    def __init__(self, inner):
-        self.inner, self.calls = inner, 0
-
-    def detect(self, rgb):
-        self.calls += 1
-        return self.inner.detect(rgb)
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(scope="module")

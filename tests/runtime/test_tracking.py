@@ -5,22 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import CountingDetector
 
 from gazesdk.errors import ConfigError
 
 pytest.importorskip("ai_edge_litert")
-
-
-class CountingDetector:
-    def __init__(self, inner):
-        self.inner, self.calls = inner, 0
-
-    def detect(self, rgb):
-        self.calls += 1
-        return self.inner.detect(rgb)
-
-    def close(self):
-        self.inner.close()
 
 
 @pytest.fixture(scope="module")
