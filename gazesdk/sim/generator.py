@@ -215,7 +215,7 @@ class GazeSim:
         """Rows ``start:stop`` in the array form (see :mod:`gazesdk.data.arrays`)."""
         index = np.arange(start, stop)
         scene = self.scene(index)
-        out = empty_fields(len(index), optional=self._optional_fields())
+        out = self.label_fields(index, scene)
         size = (PATCH_SIZE, PATCH_SIZE)
         keys = self._noise_keys(index) if noise else None
         out["face"][:] = render_views(scene, scene.face_box, size, "face", noise_keys=keys)
@@ -223,13 +223,12 @@ class GazeSim:
                                            noise_keys=keys)
         out["left_eye"][:] = render_views(scene, scene.eye_boxes[:, 1], size, "left_eye",
                                           noise_keys=keys)
-        self._fill_labels(out, index, scene)
         return out
 
     def label_fields(self, index: np.ndarray, scene: Scene) -> dict[str, np.ndarray]:
         """Rows ``index`` in the array form with every label filled and the patches zero (for
         writers that cut the patches themselves, e.g. landmark crops from full frames)."""
-        out = empty_fields(len(index), optional=self._optional_fields())
+        out = empty_fields(len(index), optional=self.optional_fields())
         self._fill_labels(out, np.asarray(index), scene)
         return out
 
@@ -259,9 +258,6 @@ class GazeSim:
 
     def optional_fields(self) -> tuple[str, ...]:
         """The optional array fields this configuration writes."""
-        return self._optional_fields()
-
-    def _optional_fields(self) -> tuple[str, ...]:
         return ("head_pose_deg", "lid_closure") if self.config.stare_blinks else ("head_pose_deg",)
 
     def iter_chunks(self, *, progress: bool = False,
@@ -278,7 +274,7 @@ class GazeSim:
         writer = ArraysWriter(out_dir, len(self), self.device_names,
                               {"source": "GazeSim", "config": self.config.to_dict(),
                                "crops": "gazesim-truth"},
-                              optional=self._optional_fields())
+                              optional=self.optional_fields())
         for chunk in self.iter_chunks(progress=progress):
             writer.write(chunk)
         return writer.close()
