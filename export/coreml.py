@@ -178,7 +178,7 @@ def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
             settings["weight_threshold"] == 0 and summary["weights_float"] > 0)):
         raise ArtifactError(f"Core ML int8: {summary['weights_float']} conv/linear weights "
                             f"stayed float, {summary['weights_int8']} are int8")
-    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+    exported.verify(model, built_in_samples(model)[1] if samples is None else samples,
                     tolerance=tolerance)
     return exported
 

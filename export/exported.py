@@ -9,6 +9,7 @@ vectors ``<artifact>.golden/`` that an app developer runs on the phone:
 - ``NNN_face.png``, ``NNN_left_eye.png``, ``NNN_right_eye.png``: 64x64 RGB patches; the model
   input is the PNG's values / 255, channels first.
 - ``NNN_face_grid.png`` (face-grid models): 25x25, 255 where the grid is 1.
+- hybrid models: each sample's ``eye_geometry`` (4 numbers) in ``expected.json``.
 - ``inputs.npz``: the same inputs as float32 arrays, exactly as fed here.
 - ``expected.json``: the gaze (cm) each sample must give, and the tolerance.
 """
@@ -195,19 +196,24 @@ class ExportedModel(ABC):
         samples = []
         for i in range(len(cm)):
             files = {}
+            values = {}
             for name, a in inputs.items():
+                if a.ndim == 2:              # a vector input (eye_geometry): values, no image
+                    values[name] = [float(v) for v in a[i]]
+                    continue
                 img = np.rint(a[i] * 255).clip(0, 255).astype(np.uint8)
                 if img.ndim == 3:
                     img = cv2.cvtColor(img.transpose(1, 2, 0), cv2.COLOR_RGB2BGR)
                 files[name] = f"{i:03d}_{name}.png"
                 cv2.imwrite(str(folder / files[name]), img)
-            samples.append({"id": f"{i:03d}", "files": files,
+            samples.append({"id": f"{i:03d}", "files": files, **values,
                             "gaze_cm": [float(v) for v in cm[i]],
                             "torch_gaze_cm": [float(v) for v in torch_cm[i]]})
         np.savez(folder / "inputs.npz", **inputs)
         tol = GOLDEN_TOLERANCE_CM[self.precision]
         how = ("decode each PNG as RGB, divide by 255, lay out channels first (the face grid: "
-               "one channel, 255 -> 1), run the model, compare gaze_cm with gaze_cm here "
+               "one channel, 255 -> 1; eye_geometry: the sample's four numbers as they are), "
+               "run the model, compare gaze_cm with gaze_cm here "
                "within tolerance_cm per axis")
         quantized = [t for t in self.metadata["inputs"] if t["dtype"] != "float32"]
         for t in quantized:

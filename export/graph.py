@@ -1,4 +1,5 @@
-"""The graph every format exports: three patches (and the face grid) in, gaze in cm out.
+"""The graph every format exports: three patches (and the face grid, and a hybrid model's eye
+geometry) in, gaze in cm out.
 
 :class:`ExportGraph` wraps a trained :class:`~gazesdk.models.GazeModel` so that the exported
 program needs no post-processing on the phone: the ordinal decoding (Guo et al. Eq. 1, sum of
@@ -16,24 +17,36 @@ import copy
 import torch
 from torch import nn
 
-from gazesdk.models.gaze_model import FEATURE_DIM, GRID_SIZE, PATCH_SIZE, PATCHES, GazeModel
+from gazesdk.models.gaze_model import (
+    FEATURE_DIM,
+    GEOMETRY_DIM,
+    GRID_SIZE,
+    PATCH_SIZE,
+    PATCHES,
+    GazeModel,
+    mirror_inputs,
+)
 
 OUTPUT_NAME = "gaze_cm"
 GRID_NAME = "face_grid"
+GEOMETRY_NAME = "eye_geometry"
 
 
 def input_names(model: GazeModel) -> tuple[str, ...]:
     """The exported inputs, in order: face, left_eye, right_eye, then face_grid when the model
-    uses it."""
-    return (*PATCHES, GRID_NAME) if model.uses_face_grid else PATCHES
+    uses it, then eye_geometry for a hybrid model."""
+    names = (*PATCHES, GRID_NAME) if model.uses_face_grid else PATCHES
+    return (*names, GEOMETRY_NAME) if model.uses_eye_geometry else names
 
 
 def input_shapes(model: GazeModel, batch: int = 1) -> dict[str, tuple[int, ...]]:
     """Name -> shape at ``batch``: patches (N, 3, 64, 64) RGB in [0, 1], face grid (N, 25, 25)
-    of 0/1."""
+    of 0/1, eye geometry (N, 4)."""
     shapes = {name: (batch, 3, PATCH_SIZE, PATCH_SIZE) for name in PATCHES}
     if model.uses_face_grid:
         shapes[GRID_NAME] = (batch, GRID_SIZE, GRID_SIZE)
+    if model.uses_eye_geometry:
+        shapes[GEOMETRY_NAME] = (batch, GEOMETRY_DIM)
     return shapes
 
 
@@ -44,15 +57,21 @@ def example_inputs(model: GazeModel, batch: int = 2, *, seed: int = 0
     out = {}
     for name, shape in input_shapes(model, batch).items():
         x = torch.rand(shape, generator=g)
-        out[name] = (x > 0.5).float() if name == GRID_NAME else x
+        if name == GRID_NAME:
+            x = (x > 0.5).float()
+        elif name == GEOMETRY_NAME:        # iris offsets of a few hundredths of an eye width
+            x = 0.2 * x - 0.1
+        out[name] = x
     return out
 
 
 class ExportGraph(nn.Module):
-    """``forward(face, left_eye, right_eye[, face_grid]) -> gaze_cm`` (N, 2) for export.
+    """``forward(face, left_eye, right_eye[, face_grid][, eye_geometry]) -> gaze_cm`` (N, 2)
+    for export.
 
     Inputs are float32 RGB patches (N, 3, 64, 64) in [0, 1] (the model normalises them) and,
-    for face-grid models, the (N, 25, 25) face grid of 0/1. The head-pose head, when a model
+    for face-grid models, the (N, 25, 25) face grid of 0/1, and for hybrid models the (N, 4)
+    iris-in-eye geometry (:mod:`gazesdk.runtime.eye_geometry`). The head-pose head, when a model
     has one, is not exported: the graph returns gaze only.
     """
 
@@ -65,13 +84,25 @@ class ExportGraph(nn.Module):
         self.names = input_names(model)
 
     def forward(self, face: torch.Tensor, left_eye: torch.Tensor, right_eye: torch.Tensor,
-                face_grid: torch.Tensor | None = None) -> torch.Tensor:
+                face_grid: torch.Tensor | None = None,
+                eye_geometry: torch.Tensor | None = None) -> torch.Tensor:
         m = self.model
+        grid = face_grid if m.uses_face_grid else None
+        geometry = eye_geometry if m.uses_eye_geometry else None
+        if m.mirror_average:         # the mirrored inputs ride in the same batch: 2N
+            mf, ml, mr, mg, mgeo = mirror_inputs(face, left_eye, right_eye, grid, geometry)
+            face, left_eye, right_eye = (torch.cat(p, 0) for p in ((face, mf), (left_eye, ml),
+                                                                   (right_eye, mr)))
+            grid = None if grid is None else torch.cat([grid, mg], 0)
+            geometry = None if geometry is None else torch.cat([geometry, mgeo], 0)
         eyes = m.eye(m._normalise(torch.cat([left_eye, right_eye], 0)))
         # (2N, F) -> (2, N, F): no Python-side batch size, so the batch stays symbolic under
         # torch.export and traceable under torch.jit.trace
         pair = eyes.reshape(2, -1, FEATURE_DIM)
         left, right = pair[0], pair[1]
-        grid = face_grid if m.uses_face_grid else None
-        feature = m._join([m.face(m._normalise(face)), left, right], grid)
-        return m.decode(m.head(feature))
+        feature = m._join([m.face(m._normalise(face)), left, right], grid, geometry)
+        gaze = m.decode(m.head(feature))
+        if not m.mirror_average:
+            return gaze
+        both = gaze.reshape(2, -1, 2)
+        return (both[0] + both[1] * both.new_tensor([-1.0, 1.0])) / 2

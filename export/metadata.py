@@ -82,9 +82,19 @@ def preprocessing(model: GazeModel | None = None) -> dict[str, Any]:
     geometry = get_crop_geometry(name)
     crops = dict(LANDMARK_CROPS if geometry.source == "landmarks" else PREPROCESSING["crops"])
     crops["geometry"] = geometry.to_dict()
-    return {**PREPROCESSING, "crops": crops}
+    out = {**PREPROCESSING, "crops": crops}
+    if model is not None and model.uses_eye_geometry:
+        out["eye_geometry"] = EYE_GEOMETRY
+    return out
 
 
+EYE_GEOMETRY = (
+    "hybrid model input (gazesdk.runtime.eye_geometry): per eye, with a and b its corners on "
+    "the image's left and right (MediaPipe face mesh points 33 and 133 for the right eye, 362 "
+    "and 263 for the left) and c the iris centre from MediaPipe's iris_landmark.tflite: "
+    "m = (a + b) / 2, w = |b - a|, e1 = (b - a) / w, e2 = (-e1.y, e1.x); u = (c - m).e1 / w, "
+    "v = (c - m).e2 / w, frame pixels of the upright unmirrored image (y down); fed as (left "
+    "u, left v, right u, right v)")
 COORDINATES = {
     "units": "cm",
     "origin": "the front camera's centre, on the screen plane",
@@ -144,6 +154,8 @@ DESCRIPTIONS = {
     "left_eye": "patch of the subject's left eye: RGB / 255, channels first (N, 3, 64, 64)",
     "right_eye": "patch of the subject's right eye: RGB / 255, channels first (N, 3, 64, 64)",
     "face_grid": "25x25 face grid, 1 where the face box covers the cell, else 0 (N, 25, 25)",
+    "eye_geometry": "iris centre in each eye, (left u, left v, right u, right v) in eye widths "
+                    "(N, 4): see preprocessing.eye_geometry",
     "gaze_cm": "gaze point (x, y) in cm from the front camera, GazeCapture axes (N, 2)",
 }
 

@@ -188,7 +188,7 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
     training samples) or a :class:`QuantConfig` (e.g. ``mode="dynamic"``).
     """
     settings = as_quant_config(quant).resolve("onnx")
-    calibration = calibration_for(settings, calibration)
+    calibration = calibration_for(settings, calibration, model)
     names = input_names(model)
     import onnx
 
@@ -212,7 +212,7 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
     entry = proto.metadata_props.add()
     entry.key, entry.value = EMBED_KEY, embedded(doc)
     exported = OnnxExport(proto.SerializeToString(), doc)
-    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+    exported.verify(model, built_in_samples(model)[1] if samples is None else samples,
                     tolerance=tolerance)
     return exported
 

@@ -91,7 +91,9 @@ def torch_predict(model: GazeModel, samples: ExportSamples, *, batch_size: int =
 
     import torch
 
-    names = ("face", "left_eye", "right_eye", "face_grid")
+    from gazesdk.export.graph import input_names
+
+    names = input_names(model)
     model = copy.deepcopy(model).cpu().eval()
     out = []
     with torch.no_grad():

@@ -20,6 +20,7 @@ from gazesdk.data.arrays import PATCHES, SPLITS, GazeArrays
 from gazesdk.errors import DataFormatError
 
 GRID = "face_grid"
+GEOMETRY = "eye_geometry"
 # GazeSim settings of the built-in sample sets: 40 subjects (20 calibration, 20 held out),
 # 40 random-dot frames and 2 stare sequences of 30 frames each; seed unlike any training set's.
 # Static int8 calibrated on 800 frames of 20 people moved the bundled model's test error by
@@ -70,6 +71,11 @@ class ExportSamples:
 
     def for_model(self, names: tuple[str, ...]) -> dict[str, np.ndarray]:
         """The inputs a model with input ``names`` takes (face grid dropped if unused)."""
+        missing = [k for k in names if k not in self.inputs]
+        if missing:
+            raise DataFormatError(f"the samples ({self.source}) lack the model's input(s) "
+                                  f"{missing}: a hybrid model needs samples with landmark crops "
+                                  f"and eye geometry")
         return {k: self.inputs[k] for k in names}
 
     @classmethod
@@ -96,6 +102,8 @@ class ExportSamples:
 
         inputs = {name: patch(name) for name in PATCHES}
         inputs[GRID] = np.asarray(data[GRID][index]).astype(np.float32)
+        if data.has(GEOMETRY):
+            inputs[GEOMETRY] = np.asarray(data[GEOMETRY][index]).astype(np.float32)
         return cls(inputs, np.asarray(data["gaze_cm"][index], np.float32),
                    np.asarray(data["sequence"][index], np.int64), source or split)
 
@@ -138,23 +146,25 @@ def gazesim_samples(**overrides: object) -> tuple[ExportSamples, ExportSamples]:
 _BUILT_IN: dict[str, tuple[ExportSamples, ExportSamples]] = {}
 
 
-def built_in_samples() -> tuple[ExportSamples, ExportSamples]:
+def built_in_samples(model: object = None) -> tuple[ExportSamples, ExportSamples]:
     """(calibration, held-out) from :func:`gazesim_samples` with the default settings, made
-    once per process (a few seconds)."""
-    if "default" not in _BUILT_IN:
-        _BUILT_IN["default"] = gazesim_samples()
-    return _BUILT_IN["default"]
+    once per process (a few seconds); for a hybrid ``model`` (``uses_eye_geometry``) cut with
+    the runtime's landmark crops, which also give the eye geometry."""
+    crops = "landmarks" if getattr(model, "uses_eye_geometry", False) else "truth"
+    if crops not in _BUILT_IN:
+        _BUILT_IN[crops] = gazesim_samples(crops=crops)
+    return _BUILT_IN[crops]
 
 
-def calibration_for(settings: dict, calibration: CalibrationData | None
-                    ) -> CalibrationData | None:
+def calibration_for(settings: dict, calibration: CalibrationData | None,
+                    model: object = None) -> CalibrationData | None:
     """The calibration data static int8 needs (the built-in GazeSim set unless given); None
     for any other setting. Anything but a :class:`CalibrationData` is an error. When the data
     has a length, ``settings["calibration_samples"]`` becomes the number actually used."""
     if settings.get("mode") != "static":
         return None
     if calibration is None:
-        calibration = built_in_samples()[0]
+        calibration = built_in_samples(model)[0]
     if not isinstance(calibration, CalibrationData):
         raise TypeError(f"calibration must provide batches(batch_size, limit=...) "
                         f"(e.g. an ExportSamples), got {type(calibration).__name__}")

@@ -191,7 +191,7 @@ def export_tflite(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
     GazeSim training samples) or ``QuantConfig(precision="int8", mode="dynamic")``.
     """
     settings = as_quant_config(quant).resolve("tflite")
-    calibration = calibration_for(settings, calibration)
+    calibration = calibration_for(settings, calibration, model)
     with quiet():
         raw = _convert(model, settings, calibration)
     raw = rewrite_flatbuffer(raw, shorten_names=True)
@@ -203,7 +203,7 @@ def export_tflite(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
                          inputs=inputs, outputs=outputs, source=source,
                          training_data=training_data)
     exported = TFLiteExport(rewrite_flatbuffer(raw, metadata=embedded(doc)), doc)
-    exported.verify(model, built_in_samples()[1] if samples is None else samples,
+    exported.verify(model, built_in_samples(model)[1] if samples is None else samples,
                     tolerance=tolerance)
     return exported
 

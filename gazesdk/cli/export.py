@@ -105,11 +105,11 @@ def _training_data(source: str) -> str:
         return "unknown"
 
 
-def _samples(data: str | None, quiet: bool) -> tuple[Any, Any]:
+def _samples(data: str | None, quiet: bool, model: Any = None) -> tuple[Any, Any]:
     from gazesdk.export.samples import ExportSamples, built_in_samples
 
     if data is None:
-        return built_in_samples()
+        return built_in_samples(model)
     from gazesdk.training.data import open_dataset
 
     arrays = open_dataset(Path(data), progress=not quiet)
@@ -138,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
     name = args.name or f"gaze_{model.config['name']}"
     if not name or "/" in name or name.startswith("."):
         raise ConfigError(f"--name must be a plain file name, got {name!r}")
-    calib, held = _samples(args.data, args.quiet or args.json)
+    calib, held = _samples(args.data, args.quiet or args.json, model)
     training = _training_data(str(args.checkpoint))
     rows = []
     bar = tqdm(jobs, unit="export", disable=args.quiet or args.json)

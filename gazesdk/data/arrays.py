@@ -56,6 +56,7 @@ FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
 OPTIONAL_FIELDS: dict[str, tuple[str, tuple[int, ...]]] = {
     "head_pose_deg": ("float32", (3,)),
     "lid_closure": ("float32", ()),
+    "eye_geometry": ("float32", (4,)),
 }
 FIELD_DOCS = {
     "head_pose_deg": "head pose (yaw, pitch, roll) in degrees, camera frame: yaw turns the face "
@@ -63,6 +64,9 @@ FIELD_DOCS = {
                      "head's up axis towards -x; 0 = facing the camera upright",
     "lid_closure": "how far the lids are closed in a blink, 0 open to 1 shut (GazeSim's "
                    "stare blinks); frames at 0.5 or more count as blink frames",
+    "eye_geometry": "iris centre in its eye from the runtime's iris model and face mesh: (left "
+                    "u, left v, right u, right v) in eye widths (gazesdk.runtime.eye_geometry); "
+                    "written with landmark crops",
     "dot_pts": "dot position in screen points from the top-left, for the frame's orientation",
     "screen_pts": "active screen size (width, height) in points, for the frame's orientation",
     "device": "index into manifest['devices']",

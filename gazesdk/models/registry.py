@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., nn.Module])
 _BACKBONES: dict[str, Callable[..., nn.Module]] = {}
 # Config keys that are not backbone options.
 RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred", "head_pose",
-            "crops")
+            "crops", "eye_geometry", "mirror_average")
 BRANCHES = ("face", "eye")
 
 
@@ -100,13 +100,15 @@ def _plain(value: Any) -> Any:
 
 def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
                  bins: OrdinalBins | None = None, head_pose: bool = False,
-                 **backbone_kwargs: Any) -> GazeModel:
+                 eye_geometry: bool = False, **backbone_kwargs: Any) -> GazeModel:
     """Build a :class:`GazeModel` with backbone ``name`` (see :func:`list_models`).
 
     ``head`` is ``"ordinal"`` (Guo et al.'s binned regression, with ``bins``; default
     :class:`OrdinalBins`) or ``"l2"`` (plain regression in cm). ``face_grid`` adds iTracker's
     face-grid input. ``head_pose`` adds a HopeNet-style head-pose head on the gaze feature
-    (:meth:`GazeModel.predict_head_pose`). Other keywords are backbone options (``face_``/
+    (:meth:`GazeModel.predict_head_pose`). ``eye_geometry`` makes a hybrid model that also
+    takes the iris model's iris-in-eye geometry (:mod:`gazesdk.runtime.eye_geometry`). Other
+    keywords are backbone options (``face_``/
     ``eye_`` prefix: one branch).
     """
     if not isinstance(name, str) or name not in _BACKBONES:
@@ -117,6 +119,11 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
         raise ConfigError(f"face_grid must be true or false, got {face_grid!r}")
     if not isinstance(head_pose, bool):
         raise ConfigError(f"head_pose must be true or false, got {head_pose!r}")
+    if not isinstance(eye_geometry, bool):
+        raise ConfigError(f"eye_geometry must be true or false, got {eye_geometry!r}")
+    if eye_geometry and not face_grid:      # inputs stay positional: face_grid comes first
+        raise ConfigError("a hybrid model (eye_geometry) takes the face grid too: "
+                          "face_grid must be true")
     if bins is None:
         bins = OrdinalBins()
     elif not isinstance(bins, OrdinalBins):
@@ -132,8 +139,11 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
               **_plain(backbone_kwargs)}
     if head_pose:                   # only then: configs of models without it stay as they were
         config["head_pose"] = True
+    if eye_geometry:
+        config["eye_geometry"] = True
     return GazeModel(face, eye, head_module, face_grid=face_grid, bins=bins, config=config,
-                     pose=HeadPoseHead(FEATURE_DIM) if head_pose else None)
+                     pose=HeadPoseHead(FEATURE_DIM) if head_pose else None,
+                     eye_geometry=eye_geometry)
 
 
 def _range(config: Mapping[str, Any], key: str, default: tuple[float, float]
@@ -160,7 +170,10 @@ def model_from_config(config: Mapping[str, Any]) -> GazeModel:
                            centred=bool(config.get("centred", defaults.centred)))
     model = create_model(config["name"], head=config.get("head", "ordinal"),
                          face_grid=config.get("face_grid", True), bins=bins,
-                         head_pose=bool(config.get("head_pose", False)), **rest)
+                         head_pose=bool(config.get("head_pose", False)),
+                         eye_geometry=bool(config.get("eye_geometry", False)), **rest)
     if config.get("crops"):
         model.set_crops(str(config["crops"]))
+    if config.get("mirror_average"):
+        model.set_mirror_average(True)
     return model

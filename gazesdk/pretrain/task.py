@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from gazesdk.pretrain.augment import GazeSafeAugment
+from gazesdk.training.augment import GazeSafeAugment
 from gazesdk.training.task import register_scheme, seeded_generator
 
 PATCHES = ("face", "left_eye", "right_eye")

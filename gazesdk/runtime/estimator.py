@@ -36,6 +36,7 @@ from gazesdk.runtime.crops import (
     place_from_mesh,
 )
 from gazesdk.runtime.detector import FaceDetection, FaceDetector, MediaPipeFaceDetector
+from gazesdk.runtime.eye_geometry import GEOMETRY_NAME, eye_geometry
 from gazesdk.runtime.eye_openness import eye_openness
 from gazesdk.runtime.frames import InvalidReason, check_frame
 from gazesdk.runtime.head_pose import estimate_head_pose
@@ -102,6 +103,10 @@ class GazeEstimator:
             raise ConfigError(f"this model was trained on {self.crop.name!r} crops, placed from "
                               f"the face mesh: it needs landmarks=True (or pass "
                               f"crop='keypoints-v1' to override)")
+        self.needs_geometry = GEOMETRY_NAME in self.spec.input_names
+        if self.needs_geometry and not (options.landmarks and options.iris):
+            raise ConfigError("this hybrid model takes the iris-in-eye geometry: it needs "
+                              "landmarks=True and iris=True")
         self.mesh = self.iris = self.tracker = None
         if options.landmarks:
             from gazesdk.runtime.face_mesh import FaceMesh
@@ -249,6 +254,8 @@ class GazeEstimator:
                 t0 = clock()
                 eyes = self.iris.run(rgb, points)
                 t["iris"] = _ms(t0, clock())
+                if self.needs_geometry:
+                    fields[GEOMETRY_NAME] = eye_geometry(points, eyes)
                 fields.update(right_iris_px=eyes["right_eye"].iris_center,
                               left_iris_px=eyes["left_eye"].iris_center,
                               right_eye_openness=eye_openness(eyes["right_eye"].contour),
@@ -298,6 +305,7 @@ class GazeEstimator:
         clock = time.perf_counter_ns
         fields = dict(found)
         boxes: CropBoxes = fields.pop("boxes")
+        geometry = fields.pop(GEOMETRY_NAME, None)
         box_fields = {"face_box": boxes.face, "left_eye_box": boxes.left_eye,
                       "right_eye_box": boxes.right_eye}
         blink = fields.get("blink")
@@ -308,6 +316,8 @@ class GazeEstimator:
         t1 = clock()
         inputs, patches = model_inputs(rgb, boxes, patch_size=self.spec.patch_size,
                                        pixel_scale=self.spec.pixel_scale)
+        if geometry is not None:
+            inputs[GEOMETRY_NAME] = geometry[None]
         feed = {k: inputs[k] for k in self.spec.input_names}
         t2 = clock()
         raw = self.backend.infer(feed)[0]

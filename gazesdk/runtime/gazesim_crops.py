@@ -7,7 +7,9 @@ sequences are tracked frame to frame (the runtime's VIDEO mode); other frames ar
 A frame whose face the detector or the mesh misses keeps GazeSim's own (truth) boxes, so no
 label is lost; the dataset's ``info`` counts such frames (``crop_failures``), and the
 :data:`~gazesdk.runtime.crops.CROP_GEOMETRIES` name under ``crops`` tells training and export
-which geometry the model learns.
+which geometry the model learns. Each row also gets the iris-in-eye geometry of the runtime's
+iris model (``eye_geometry``, :mod:`gazesdk.runtime.eye_geometry`), the extra input of hybrid
+models; a frame without landmarks gets zeros (the iris centred), counted as ``no_face``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tqdm.auto import tqdm
 from gazesdk.data.arrays import ArraysWriter
 from gazesdk.data.facegrid import face_grid
 from gazesdk.runtime.crops import CROP_GEOMETRIES, CropBoxes, mesh_crop_boxes, model_inputs
+from gazesdk.runtime.eye_geometry import GEOMETRY_NAME, eye_geometry
 from gazesdk.sim.generator import CHUNK, GazeSim
 
 CROPS = ("landmarks", "truth")
@@ -33,10 +36,12 @@ class LandmarkCropper:
     def __init__(self, *, geometry: str = "landmarks-v1", threads: int = 1) -> None:
         from gazesdk.runtime.detector import MediaPipeFaceDetector
         from gazesdk.runtime.face_mesh import FaceMesh
+        from gazesdk.runtime.iris import IrisLandmarker
         from gazesdk.runtime.tracking import FaceTracker
 
         self.geometry = CROP_GEOMETRIES[geometry]
         mesh = FaceMesh(threads=threads)      # first: a failure leaves no detector open
+        self.iris = IrisLandmarker(threads=threads)
         self.detector = MediaPipeFaceDetector()
         self.tracker = FaceTracker(self.detector, mesh)
         self.counts = {"frames": 0, "no_face": 0, "boxes_invalid": 0}
@@ -45,8 +50,9 @@ class LandmarkCropper:
     def close(self) -> None:
         self.detector.close()
 
-    def boxes(self, rgb: np.ndarray, *, video: bool) -> CropBoxes | None:
-        """This frame's boxes, or None (counted) when the runtime would find none."""
+    def boxes(self, rgb: np.ndarray, *, video: bool) -> tuple[CropBoxes, np.ndarray] | None:
+        """This frame's boxes and eye geometry, or None (counted) when the runtime would find
+        none."""
         self.counts["frames"] += 1
         found = self.tracker.update(rgb, video=video)
         if found is None:
@@ -58,13 +64,14 @@ class LandmarkCropper:
             self.counts["boxes_invalid"] += 1
             self.tracker.reset()
             return None
-        return boxes
+        return boxes, eye_geometry(found.mesh.points, self.iris.run(rgb, found.mesh.points))
 
     def chunk(self, sim: GazeSim, start: int, stop: int) -> dict[str, np.ndarray]:
         """Rows ``start:stop`` of ``sim`` in the array form, patches cut as the runtime does."""
         index = np.arange(start, stop)
         frames, scene = sim.render_frames(index)
         out = sim.label_fields(index, scene)
+        out[GEOMETRY_NAME] = np.zeros((len(index), 4), np.float32)
         sequence = out["sequence"]
         for k, rgb in enumerate(frames):
             video = bool(sequence[k] >= 0)
@@ -72,8 +79,10 @@ class LandmarkCropper:
             if not video or self._last != (start + k - 1, int(sequence[k])):
                 self.tracker.reset()
             self._last = (start + k, int(sequence[k]))
-            boxes = self.boxes(rgb, video=video)
-            if boxes is None:       # keep GazeSim's own boxes: no label is lost
+            found = self.boxes(rgb, video=video)
+            if found is not None:
+                boxes, out[GEOMETRY_NAME][k] = found
+            else:       # keep GazeSim's own boxes: no label is lost
                 boxes = CropBoxes(face=tuple(int(v) for v in out["face_box"][k]),
                                   left_eye=tuple(int(v) for v in out["left_eye_box"][k]),
                                   right_eye=tuple(int(v) for v in out["right_eye_box"][k]))
@@ -99,7 +108,8 @@ def write_landmark_arrays(sim: GazeSim, out_dir: str | os.PathLike, *, progress:
     failure counts (also in the dataset's ``info.crop_failures``)."""
     writer = ArraysWriter(out_dir, len(sim), sim.device_names,
                           {"source": "GazeSim", "config": sim.config.to_dict(),
-                           "crops": geometry}, optional=sim.optional_fields())
+                           "crops": geometry},
+                          optional=(*sim.optional_fields(), GEOMETRY_NAME))
     cropper = LandmarkCropper(geometry=geometry)      # after the writer: nothing left open
     try:
         with tqdm(total=len(sim), unit="frame", disable=not progress,

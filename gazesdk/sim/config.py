@@ -19,6 +19,11 @@ class SimConfig:
     ``stare_sequences`` sequences of ``stare_frames`` frames fixating one dot, with
     ``stare_blinks`` blinks in each (lids closing and opening over 100-400 ms, i.e. 3-12 frames
     at 30 fps; labelled per frame in the ``lid_closure`` field).
+
+    ``eye_detail`` draws the eyes as a phone camera sees them: upper lashes, the lid crease and
+    socket shading, a lower-lid line, iris striations and a limbal ring, a tinted sclera that
+    darkens towards the corners, the caruncle (per-subject traits). Off, frames are exactly
+    those of the plain renderer; on, labels and eye geometry (iris, lids, blinks) are the same.
     """
 
     subjects: int = 40
@@ -39,6 +44,7 @@ class SimConfig:
     noise_scale: float = 1.0
     blur_scale: float = 1.0
     box_jitter_scale: float = 1.0
+    eye_detail: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:

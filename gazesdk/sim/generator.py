@@ -93,7 +93,8 @@ class GazeSim:
         cfg = self.config
         subjects = sample_subjects(self._rng(1), cfg.subjects, kappa_h_deg=cfg.kappa_h_deg,
                                    kappa_v_deg=cfg.kappa_v_deg, kappa_asym_deg=cfg.kappa_asym_deg,
-                                   glasses_fraction=cfg.glasses_fraction)
+                                   glasses_fraction=cfg.glasses_fraction,
+                                   eye_detail=cfg.eye_detail)
         subject_split = self._assign_splits(self._rng(2))
         session_subject = np.repeat(np.arange(cfg.subjects), cfg.sessions_per_subject)
         sessions = sample_sessions(self._rng(3), session_subject, self.devices,

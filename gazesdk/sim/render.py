@@ -9,6 +9,11 @@ specified per sensor pixel and scaled to the view (noise averages down with the 
 Blur is analytic: every edge is widened by the blur, which is what a Gaussian blur does to a
 scene made of smooth fields and edges.
 
+Eye details (``Subjects.eye_detail``, from ``SimConfig.eye_detail``): lashes, lid crease,
+socket shading, lower-lid line, iris striations and limbal ring, sclera tint, caruncle. They are
+separate branches of the kernel, taken only for subjects with the flag, so without it the
+image is bit-identical to the plain renderer; they change no geometry (iris, lids, glints).
+
 Colour is linear reflectance x light; sensor noise acts on linear intensities, which are then
 encoded with gamma 2 (a square root) to 8 bits, RGB.
 
@@ -44,7 +49,9 @@ _NAMES = (
     "bg:9 wave:4 nose:7 mouth:7 hair:7 "
     "eye0:7 iris0:7 brow0:7 glasses0:7 eye1:7 iris1:7 brow1:7 glasses1:7 "
     "lid_up:2 lid_low:2 inv_half_width tilt iris_r pupil_r brow_thick glasses_size:2 "
-    "glint:12 glint_inv_r2:2 glint_k:2 noise"
+    "glint:12 glint_inv_r2:2 glint_k:2 noise "
+    "lid_rest lash:2 lash_rgb:3 crease:2 socket lower_line iris_tex:4 sclera_tint:3 "
+    "sclera_corner caruncle:3"
 ).split()
 _OFFSET: dict[str, int] = {}
 _n = 0
@@ -57,7 +64,7 @@ N_PARAMS = _n
 O = namedtuple("Offsets", list(_OFFSET))(*_OFFSET.values())  # noqa: E741 - read all over the kernel
 
 # Flags (bit field).
-WHOLE, EYE0, EYE1, GLASSES = 1, 2, 4, 8
+WHOLE, EYE0, EYE1, GLASSES, DETAIL = 1, 2, 4, 8, 16
 
 
 def _planar_row(p: Planar, grid: np.ndarray, footprint: np.ndarray) -> np.ndarray:
@@ -96,7 +103,7 @@ def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
     flags = (WHOLE if whole else 0) | sum((EYE0, EYE1)[e] for e in VIEW_EYES[kind])
     put("frame_w", scene.frame_w)
     put("frame_h", scene.frame_h)
-    put("flags", flags + GLASSES * subj.glasses)
+    put("flags", flags + GLASSES * subj.glasses + DETAIL * subj.eye_detail)
     put("face", _planar_row(scene.face, grid, footprint))
     put("shade_c", scene.face_shading)
     put("ambient", sess.ambient)
@@ -136,6 +143,17 @@ def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
     put("glint_inv_r2", 1 / radius**2)
     put("glint_k", np.minimum(1.0, (natural / radius) ** 2))
     put("noise", sess.noise_sigma / pixel)
+    put("lid_rest", subj.upper_lid_cm)
+    put("lash", np.stack([subj.lash_cm, subj.lash_alpha], 1))
+    put("lash_rgb", LASH_RGB + 0.12 * subj.hair_rgb)       # fair hair: less black lashes
+    put("crease", np.stack([subj.crease_cm, subj.crease_alpha], 1))
+    put("socket", subj.socket_alpha)
+    put("lower_line", subj.lower_lid_alpha)
+    put("iris_tex", np.concatenate([subj.iris_texture[:, None], subj.iris_phase,
+                                    subj.limbus_alpha[:, None]], 1))
+    put("sclera_tint", subj.sclera_tint)
+    put("sclera_corner", subj.sclera_corner)
+    put("caruncle", subj.caruncle_rgb)
     return p, grid
 
 
@@ -143,6 +161,14 @@ def _pack(scene: Scene, boxes: np.ndarray, size: tuple[int, int], kind: str,
 def _cover(d: float, inv_width: float) -> float:
     """Coverage of a pixel by a shape whose signed distance (negative inside) is ``d``."""
     return min(max(0.5 - d * inv_width, 0.0), 1.0)
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _band(d: float, half: float, inv_width: float) -> float:
+    """Coverage of a pixel (a box one footprint wide) by a band |d| < ``half``: energy-true
+    for bands thinner than the footprint (fainter, not wider than a pixel's worth)."""
+    h = 0.5 / inv_width
+    return max(min(d + h, half) - max(d - h, -half), 0.0) * inv_width
 
 
 @numba.njit(cache=True, fastmath=True, inline="always")
@@ -290,26 +316,61 @@ def _shade(params: np.ndarray, grid: np.ndarray, keys: np.ndarray,  # noqa: C901
                         plane[y, x] = val
 
         # 3. Eyes: the orbit's shading, the opening (sclera, iris, pupil, lid shadow), lashes,
-        # and the brows.
+        # and the brows. With eye details (``detail``): socket shading and the lid crease in
+        # the orbit pass; iris texture, limbal ring, tinted sclera, caruncle, lower-lid line and
+        # shaped lashes in the opening pass. (s, t): cm along the head's x and y at the eye;
+        # es = sig * EYE_SIGN[e] runs from -1 at the inner corner to +1 at the outer one.
         open_a[:] = 0.0
         half = 1.0 / p[O.inv_half_width]
+        detail = (flags & DETAIL) != 0
         for e in range(2):
             if (flags & (EYE0 if e == 0 else EYE1)) == 0:
                 continue
             oe = O.eye0 if e == 0 else O.eye1
-            x0, x1, y0, y1 = _bbox(p, oe, -1.42 * half, 1.42 * half, -0.82, 1.02, width, height)
+            up, low = p[O.lid_up + e], p[O.lid_low + e]
+            # The crease sits above the lid margin (it rises with a raised lid) and fades as
+            # the lid comes down.
+            crease_mid = max(up, p[O.lid_rest]) + p[O.crease]
+            crease_k = p[O.crease + 1] * min(max(0.3 + 0.7 * up / p[O.lid_rest], 0.3), 1.0)
+            crease_w = 0.5 * p[O.crease]      # the width of its shadow below the fold
+            c_lo, c_hi = -crease_w - 1.0 / p[oe + 6], 0.03 + 1.0 / p[oe + 6]
+            top = max(1.07, crease_mid + 0.25) if detail else 1.02
+            x0, x1, y0, y1 = _bbox(p, oe, -1.42 * half, 1.42 * half, -0.82, top, width, height)
             for y in range(y0, y1):
                 for x in range(x0, x1):
                     s, t, fw = _local(p, oe, float(x), float(y))
                     sig = s * p[O.inv_half_width]
                     dt = t - 0.1
                     shade[y, x] *= 1.0 - 0.2 * max(1.0 - 0.5 * sig * sig - 1.2 * dt * dt, 0.0)
+                    if not detail or t < -0.78:
+                        continue
+                    es = sig * EYE_SIGN[e]
+                    if t > 0.15:   # socket: deepest above the inner corner, under the brow
+                        u, v, depth = (es + 0.45) / 0.95, (t - 0.6) / 0.45, p[O.socket]
+                    else:          # and a softer shade under the eye
+                        u, v, depth = (es - 0.1) / 0.9, (t + 0.5) / 0.28, 0.5 * p[O.socket]
+                    b = max(1.0 - u * u - v * v, 0.0)
+                    k = 1.0 - depth * b * b
+                    qc = 1.0 - (sig / 1.15) ** 2
+                    d = t - p[O.tilt] * es - crease_mid * qc * (1.5 - 0.5 * qc)
+                    if qc > 0.0 and c_lo < d < c_hi:
+                        # a dark fold line, and its shadow on the lid below
+                        fold = 0.8 * _band(d, 0.03, fw) \
+                            + 0.35 * _cover(d, fw) * max(1.0 + d / crease_w, 0.0)
+                        k *= 1.0 - crease_k * qc * fold
+                    shade[y, x] *= k
             m = 1.0 / p[oe + 6] + abs(p[O.tilt])
-            up, low = p[O.lid_up + e], p[O.lid_low + e]
-            x0, x1, y0, y1 = _bbox(p, oe, -half - m, half + m, -low - m, up + 0.07 + m,
+            lash_top = up + 1.5 * p[O.lash] if detail else up + 0.07
+            low_bottom = low + 0.04 if detail else low
+            x0, x1, y0, y1 = _bbox(p, oe, -half - m, half + m, -low_bottom - m, lash_top + m,
                                    width, height)
             oi = O.iris0 if e == 0 else O.iris1
             ri, rp = p[O.iris_r], p[O.pupil_r]
+            ph1, ph2 = p[O.iris_tex + 1], p[O.iris_tex + 2]     # striation phases
+            wr1, wi1, wr2, wi2 = np.cos(ph1), np.sin(ph1), np.cos(ph2), np.sin(ph2)
+            wr3, wi3 = np.cos(ph1 + ph2), np.sin(ph1 + ph2)
+            fw_car = p[oe + 6] / (1.0 + 0.12 * p[oe + 6])     # the caruncle's soft edge
+            fp_low = 0.5 / p[oe + 6]                            # the lower line's reach
             for y in range(y0, y1):
                 for x in range(x0, x1):
                     s, t, fw = _local(p, oe, float(x), float(y))
@@ -321,7 +382,15 @@ def _shade(params: np.ndarray, grid: np.ndarray, keys: np.ndarray,  # noqa: C901
                     upper = centre + up * q * (1.5 - 0.5 * q)
                     lower = centre - low * q
                     a_open = _cover(max(lower - t, t - upper), fw)
-                    lash = 0.8 * _cover(abs(t - upper - 0.035) - 0.035, fw)
+                    es = sig * EYE_SIGN[e]
+                    if detail:   # lashes: from just over the margin, thicker outwards, wispy
+                        th = p[O.lash] * (0.7 + 0.8 * (0.5 + 0.5 * es) ** 2) * min(1.5 * q, 1.0)
+                        lash = p[O.lash + 1] * _band(t - upper - 0.5 * th + 0.025, 0.5 * th, fw)
+                        if fw > 28.0 and lash > 0.0:   # gaps 0.05 cm apart, where resolved
+                            g = np.sin(125.0 * s + 2.0 * np.sin(37.0 * s) + 9.0 * t)
+                            lash *= 1.0 - 0.5 * (1.0 - 28.0 / fw) * (0.5 + 0.5 * g)
+                    else:
+                        lash = 0.8 * _cover(abs(t - upper - 0.035) - 0.035, fw)
                     if a_open > 0.0:
                         ia, ib, fwi = _local(p, oi, float(x), float(y))
                         r = np.sqrt(ia * ia + ib * ib)
@@ -330,15 +399,65 @@ def _shade(params: np.ndarray, grid: np.ndarray, keys: np.ndarray,  # noqa: C901
                         limbus = 1.0 - 0.5 * min(max((r / ri - 0.75) * 4.0, 0.0), 1.0)
                         sclera_k = 1.0 - 0.3 * sig * sig
                         lid = 0.7 + 0.3 * min(max((upper - t) * 4.0, 0.0), 1.0)
-                        for c in range(3):
-                            plane = cr if c == 0 else (cg if c == 1 else cb)
-                            col = p[O.sclera + c] * sclera_k
-                            col += iris_a * (p[O.iris_rgb + c] * limbus - col)
-                            col += pupil_a * (PUPIL_RGB[c] - col)
-                            col *= lid
-                            plane[y, x] += a_open * (col - plane[y, x])
+                        if detail:
+                            ws = sig * sig
+                            rr = r / ri
+                            # Limbal ring; radial striations (faded where finer than the
+                            # footprint) and a lighter ring round the pupil.
+                            iris_k = 1.0 - p[O.iris_tex + 3] * min(max((rr - 0.72) * 3.6, 0.0),
+                                                                   1.0) ** 2
+                            if iris_a > 0.0 and pupil_a < 1.0 and r > 0.5 * rp:
+                                # Harmonics k of the angle a: sin(k a + phase) = Im(z^k w),
+                                # z = e^(ia), w = e^(i phase), by products (no trig).
+                                zr, zi = ia / r, ib / r
+                                z2r, z2i = zr * zr - zi * zi, 2.0 * zr * zi
+                                z4r, z4i = z2r * z2r - z2i * z2i, 2.0 * z2r * z2i
+                                z8r, z8i = z4r * z4r - z4i * z4i, 2.0 * z4r * z4i
+                                z9r, z9i = z8r * zr - z8i * zi, z8r * zi + z8i * zr
+                                z12r, z12i = z8r * z4r - z8i * z4i, z8r * z4i + z8i * z4r
+                                z14r, z14i = z12r * z2r - z12i * z2i, z12r * z2i + z12i * z2r
+                                z23r, z23i = z14r * z9r - z14i * z9i, z14r * z9i + z14i * z9r
+                                w = 1.4 / (2.0 * np.pi * r * fwi)   # footprints per radian
+                                fib = 0.5 * max(1.0 - 9.0 * w, 0.0) * (z9i * wr1 + z9r * wi1) \
+                                    + 0.3 * max(1.0 - 14.0 * w, 0.0) * (1.6 - 1.2 * rr) \
+                                    * (z14i * wr2 + z14r * wi2) \
+                                    + 0.35 * max(1.0 - 23.0 * w, 0.0) * (2.0 * rr - 0.6) \
+                                    * (z23i * wr3 + z23r * wi3)
+                                ring = max(1.0 - ((rr - 0.42) / 0.18) ** 2, 0.0)
+                                iris_k *= 1.0 + p[O.iris_tex] * (fib + 0.6 * ring)
+                            car = _cover((0.83 + es) * half, fw_car)
+                            lid_d = 0.55 + 0.45 * min(max((upper - t) * 3.0, 0.0), 1.0)
+                            for c in range(3):
+                                plane = cr if c == 0 else (cg if c == 1 else cb)
+                                col = p[O.sclera + c] * (1.0 - p[O.sclera_corner] * ws) \
+                                    * (1.0 + (p[O.sclera_tint + c] - 1.0) * (0.5 + 0.5 * ws))
+                                col += car * (p[O.caruncle + c] - col)
+                                col += iris_a * (p[O.iris_rgb + c] * iris_k - col)
+                                col += pupil_a * (PUPIL_RGB[c] - col)
+                                col *= lid_d
+                                plane[y, x] += a_open * (col - plane[y, x])
+                        else:
+                            for c in range(3):
+                                plane = cr if c == 0 else (cg if c == 1 else cb)
+                                col = p[O.sclera + c] * sclera_k
+                                col += iris_a * (p[O.iris_rgb + c] * limbus - col)
+                                col += pupil_a * (PUPIL_RGB[c] - col)
+                                col *= lid
+                                plane[y, x] += a_open * (col - plane[y, x])
                         open_a[e, y, x] = a_open
-                    if lash > 0.0:
+                    if detail:   # the lower lid's margin, a thin line just below the opening
+                        ll = p[O.lower_line] * _band(t - lower + 0.02, 0.02, fw) \
+                            * (0.6 + 0.4 * es) * min(3.0 * q, 1.0) if t < lower + fp_low else 0.0
+                        if ll > 0.0:
+                            cr[y, x] *= 1.0 - ll
+                            cg[y, x] *= 1.0 - ll
+                            cb[y, x] *= 1.0 - ll
+                        if lash > 0.0:
+                            lo = O.lash_rgb
+                            cr[y, x] += lash * (p[lo] - cr[y, x])
+                            cg[y, x] += lash * (p[lo + 1] - cg[y, x])
+                            cb[y, x] += lash * (p[lo + 2] - cb[y, x])
+                    elif lash > 0.0:
                         cr[y, x] += lash * (LASH_RGB[0] - cr[y, x])
                         cg[y, x] += lash * (LASH_RGB[1] - cg[y, x])
                         cb[y, x] += lash * (LASH_RGB[2] - cb[y, x])

@@ -7,6 +7,11 @@ sight to the dot), is drawn per subject: horizontal about 5 +- 2 deg with the vi
 of the optical axis, vertical about 1.5 +- 1 deg with it above. The two eyes' horizontal kappas
 differ by a small per-subject asymmetry, which is what leaves a person-specific bias after the
 two eyes are combined (the symmetric, nasal part cancels).
+
+Eye appearance details (lashes, lid crease, socket shading, lower-lid line, iris striations and
+limbal ring, sclera tint, caruncle) are drawn for every subject, last, from the same generator,
+so adding them changed no other trait; the renderer uses them only where ``eye_detail`` is set
+(``SimConfig.eye_detail``).
 """
 
 from __future__ import annotations
@@ -64,6 +69,20 @@ class Subjects:
     glasses: np.ndarray            # bool
     glasses_rgb: np.ndarray        # (N, 3)
     glasses_size_cm: np.ndarray    # (N, 2) half width, half height of a lens
+    # Eye appearance details (drawn only where eye_detail; alphas are opacities/strengths 0-1).
+    eye_detail: np.ndarray         # bool
+    lash_cm: np.ndarray            # upper-lash band thickness at mid-lid (thicker outwards)
+    lash_alpha: np.ndarray
+    crease_cm: np.ndarray          # upper-lid crease height above the lid margin
+    crease_alpha: np.ndarray
+    socket_alpha: np.ndarray       # eye-socket shading depth
+    lower_lid_alpha: np.ndarray    # lower-lid margin line
+    iris_texture: np.ndarray       # radial striation contrast
+    iris_phase: np.ndarray         # (N, 2) phases of the striation pattern (rad)
+    limbus_alpha: np.ndarray       # darkening of the limbal ring
+    sclera_tint: np.ndarray        # (N, 3) grey/pink factor on sclera_rgb (stronger at corners)
+    sclera_corner: np.ndarray      # sclera darkening towards the corners
+    caruncle_rgb: np.ndarray       # (N, 3)
 
     def __len__(self) -> int:
         return len(self.kappa_h)
@@ -76,10 +95,11 @@ class Subjects:
 def sample_subjects(rng: np.random.Generator, n: int, *,
                     kappa_h_deg: tuple[float, float] = (5.0, 2.0),
                     kappa_v_deg: tuple[float, float] = (1.5, 1.0), kappa_asym_deg: float = 0.8,
-                    glasses_fraction: float = 0.25) -> Subjects:
+                    glasses_fraction: float = 0.25, eye_detail: bool = False) -> Subjects:
     """Draw ``n`` subjects. Kappa arguments are (mean, std) in degrees, drawn from a normal
     clipped at 4 std; ``kappa_asym_deg`` is the std of the per-eye deviation of horizontal
-    kappa."""
+    kappa; ``eye_detail`` marks the subjects for the renderer's eye details (their traits are
+    drawn either way, so the flag changes no draw)."""
     def normal(mean: float, std: float, lo: float, hi: float) -> np.ndarray:
         return np.clip(rng.normal(mean, std, n), lo, hi)
 
@@ -123,4 +143,33 @@ def sample_subjects(rng: np.random.Generator, n: int, *,
         glasses=glasses,
         glasses_rgb=np.broadcast_to(frame_rgb, (n, 3)).copy(),
         glasses_size_cm=np.stack([normal(2.3, 0.2, 1.8, 2.8), normal(1.7, 0.2, 1.2, 2.2)], 1),
+        # Drawn last (keyword arguments are evaluated in order): no other trait moved.
+        eye_detail=np.full(n, bool(eye_detail)),
+        **_eye_detail_traits(rng, n, lips, sclera),
+    )
+
+
+def _eye_detail_traits(rng: np.random.Generator, n: int, lips: np.ndarray,
+                       sclera: np.ndarray) -> dict[str, np.ndarray]:
+    """The eye-appearance traits, in a fixed order of draws."""
+    def normal(mean: float, std: float, lo: float, hi: float) -> np.ndarray:
+        return np.clip(rng.normal(mean, std, n), lo, hi)
+
+    pink = rng.random((n, 1))
+    grey = rng.uniform(0.74, 0.95, (n, 1))
+    caruncle = (0.55 * lips + 0.45 * sclera * np.array([0.88, 0.72, 0.72])) \
+        * rng.normal(1.0, 0.08, (n, 1))
+    return dict(
+        lash_cm=normal(0.14, 0.035, 0.06, 0.22),
+        lash_alpha=rng.uniform(0.75, 1.0, n),
+        crease_cm=normal(0.3, 0.08, 0.15, 0.5),
+        crease_alpha=rng.uniform(0.08, 0.35, n),
+        socket_alpha=rng.uniform(0.08, 0.3, n),
+        lower_lid_alpha=rng.uniform(0.08, 0.25, n),
+        iris_texture=rng.uniform(0.25, 0.6, n),
+        iris_phase=rng.uniform(0.0, 2 * np.pi, (n, 2)),
+        limbus_alpha=rng.uniform(0.4, 0.8, n),
+        sclera_tint=grey * (1.0 - pink * np.array([0.0, 0.07, 0.09])),
+        sclera_corner=rng.uniform(0.3, 0.55, n),
+        caruncle_rgb=np.clip(caruncle, 0.05, 0.9),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from gazesdk.errors import ConfigError
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
+from gazesdk.training.augment import AUGMENTS
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("auto", "onecycle", "generations", "constant")
@@ -58,6 +59,12 @@ class TrainConfig:
     ``head_pose_weight`` > 0 adds a HopeNet-style head-pose head to the model, trained with
     that weight on the dataset's ``head_pose_deg`` (GazeSim writes it), ``head_pose_alpha``
     weighting its expectation regression (HopeNet's 0.001).
+
+    ``augment``: a named domain randomisation of the training batches
+    (:data:`gazesdk.training.augment.AUGMENTS`: ``real-camera`` for exposure, white balance,
+    soft optics and noise, ``mirror`` for mirrored samples, ``real-camera-mirror`` both).
+    ``eye_geometry``: a hybrid model that also takes the iris-in-eye geometry of the runtime's
+    iris model (the dataset's ``eye_geometry`` field; :mod:`gazesdk.runtime.eye_geometry`).
 
     ``ssl_*``: pre-training heads (projector/predictor hidden width and output size), NT-Xent
     temperature, the redundancy weight gamma of contrastive regression, Barlow Twins' lambda,
@@ -132,6 +139,8 @@ class TrainConfig:
     fra_decorrelation: float = 0.02
     head_pose_weight: float = 0.0
     head_pose_alpha: float = 0.001
+    augment: str = "none"
+    eye_geometry: bool = False
 
     @property
     def resolved_schedule(self) -> str:
@@ -201,6 +210,7 @@ class TrainConfig:
              "fra_lambda_c must be in [0, 1] and fra_lambda_r >= 0"),
             (self.fra_student_temperature > 0 and self.fra_teacher_temperature > 0,
              "fra temperatures must be > 0"),
+            (self.augment in AUGMENTS, f"augment must be one of {tuple(AUGMENTS)}"),
             (self.fra_sinkhorn_iterations >= 1 and self.fra_me_max_weight >= 0
              and self.fra_decorrelation >= 0,
              "fra_sinkhorn_iterations >= 1, fra_me_max_weight and fra_decorrelation >= 0"),

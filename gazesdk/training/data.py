@@ -39,7 +39,8 @@ def open_dataset(path: str | os.PathLike, *, progress: bool = True) -> GazeArray
 
 def to_batch(data: GazeArrays, index: np.ndarray, device: torch.device) -> dict[str, torch.Tensor]:
     """Rows ``index`` as model inputs: patches float (N, 3, 64, 64) in [0, 1], face grid
-    float (N, 25, 25), gaze (N, 2) cm, and head pose (N, 3) degrees when the dataset has it."""
+    float (N, 25, 25), gaze (N, 2) cm, and head pose (N, 3) degrees and the eye geometry (N, 4)
+    when the dataset has them."""
     index = np.sort(np.asarray(index))          # memory-mapped reads go faster in order
 
     def patch(name: str) -> torch.Tensor:
@@ -54,6 +55,9 @@ def to_batch(data: GazeArrays, index: np.ndarray, device: torch.device) -> dict[
     if data.has("head_pose_deg"):
         batch["head_pose"] = torch.from_numpy(
             np.ascontiguousarray(data["head_pose_deg"][index])).to(device)
+    if data.has("eye_geometry"):
+        batch["eye_geometry"] = torch.from_numpy(
+            np.ascontiguousarray(data["eye_geometry"][index])).to(device)
     return batch
 
 

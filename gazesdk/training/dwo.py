@@ -129,10 +129,11 @@ class DwOTask:
         idx = rows.to(device)
         net = getattr(model, "module", model)
         grid = batch["face_grid"][idx]
+        geometry = batch["eye_geometry"][idx] if "eye_geometry" in batch else None
         target = ordinal_encode(batch["gaze"][idx], self.bins)
 
         def loss(face: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-            return center_bin_loss(net(face, left, right, grid).float(), target,
+            return center_bin_loss(net(face, left, right, grid, geometry).float(), target,
                                    half_width=self.half_width)
 
         with bn_statistics_kept(net):

@@ -38,9 +38,10 @@ from tqdm.auto import tqdm
 from gazesdk.data.arrays import GazeArrays
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.losses.ordinal import OrdinalBins
+from gazesdk.training.augment import AUGMENTS
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.data import labelled_subset, open_dataset, split_indices, to_batch
-from gazesdk.training.task import task_from_config
+from gazesdk.training.task import seeded_generator, task_from_config
 
 CHECKPOINT = "checkpoint.pt"
 ENCODER = "encoder.safetensors"
@@ -112,14 +113,14 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
 
     return create_model(config.model, head=config.head, face_grid=config.face_grid,
                         bins=bins_of(config), head_pose=config.head_pose_weight > 0,
-                        **dict(config.model_options))
+                        eye_geometry=config.eye_geometry, **dict(config.model_options))
 
 
 @torch.no_grad()
 def _per_row(model: torch.nn.Module, data: GazeArrays, index: np.ndarray,
              device: torch.device, method: str, width: int, batch_size: int) -> np.ndarray:
-    """``model.<method>(face, left_eye, right_eye, face_grid)`` on rows ``index`` in eval
-    mode, (len(index), width), in the order of ``index``."""
+    """``model.<method>(face, left_eye, right_eye, face_grid, eye_geometry)`` on rows
+    ``index`` in eval mode, (len(index), width), in the order of ``index``."""
     net = getattr(model, "module", model)
     net = getattr(net, "gaze", net)          # a pre-training / co-training wrapper's model
     was_training = net.training
@@ -129,7 +130,8 @@ def _per_row(model: torch.nn.Module, data: GazeArrays, index: np.ndarray,
     for i in range(0, len(index), batch_size):
         rows = order[i:i + batch_size]
         b = to_batch(data, index[rows], device)
-        pred = getattr(net, method)(b["face"], b["left_eye"], b["right_eye"], b["face_grid"])
+        pred = getattr(net, method)(b["face"], b["left_eye"], b["right_eye"], b["face_grid"],
+                                    b.get("eye_geometry"))
         out[rows] = pred.float().cpu().numpy()         # to_batch sorts; rows are sorted here
     net.train(was_training)
     return out
@@ -256,6 +258,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                               f"fewer than one batch of {config.batch_size}")
 
     torch.manual_seed(config.seed)
+    if config.eye_geometry and not data.has("eye_geometry"):
+        raise ConfigError(f"eye_geometry (a hybrid model) needs the dataset's eye_geometry "
+                          f"field, which {config.data} lacks: write it with landmark crops "
+                          f"(gazesdk sim generate --crops landmarks)")
     model = build_model(config).to(device)
     crops = data.info.get("crops") if isinstance(data.info, Mapping) else None
     if isinstance(crops, str) and crops.startswith("landmarks"):
@@ -328,6 +334,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                             rng_state=capture_rng_state(), run_config=config.to_dict())
         _barrier(d)
 
+    augment = AUGMENTS[config.augment]
     for epoch in range(start_epoch, config.epochs):
         order = _epoch_order(train_idx, config.seed, epoch)
         net.train()
@@ -337,6 +344,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         for step in bar:
             rows = order[step * config.batch_size:(step + 1) * config.batch_size][d.rank::d.world]
             batch = to_batch(data, rows, device)
+            if augment is not None:
+                batch = augment(batch, generator=seeded_generator(config.seed, 17, epoch, step,
+                                                                  d.rank))
             if not uses_labels:              # pre-training sees the inputs only
                 batch = {k: batch[k] for k in INPUTS}
             if hasattr(task, "begin_step"):

@@ -1,9 +1,10 @@
 """Mixup as TAT uses it (Guo et al., Eq. 8): x_mix = a x_i + (1 - a) x_j with a ~ U(0, 1) per
 sample (uniform, not the Beta of the original mixup), labels likewise.
 
-Every input is mixed (the three patches and the face grid) with a random partner from the same
-batch; the gaze is mixed linearly, and for the ordinal loss the Eq. 1 label vectors are mixed
-(soft labels: bin b's target is a y_i^b + (1 - a) y_j^b), which is Loss_mix's target.
+Every input is mixed (the three patches, the face grid and a hybrid model's eye geometry) with
+a random partner from the same batch; the gaze is mixed linearly, and for the ordinal loss the
+Eq. 1 label vectors are mixed (soft labels: bin b's target is a y_i^b + (1 - a) y_j^b), which
+is Loss_mix's target.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import torch
 
 from gazesdk.losses.ordinal import OrdinalBins, ordinal_encode
 
-INPUTS = ("face", "left_eye", "right_eye", "face_grid")
+INPUTS = ("face", "left_eye", "right_eye", "face_grid", "eye_geometry")
 
 
 @dataclass(frozen=True)

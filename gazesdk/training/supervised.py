@@ -12,7 +12,10 @@ from gazesdk.training.task import register_scheme
 
 
 def model_inputs(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    return batch["face"], batch["left_eye"], batch["right_eye"], batch["face_grid"]
+    """The model's positional inputs: the patches, the face grid and, when the batch has it,
+    the eye geometry (hybrid models; other models ignore it)."""
+    inputs = (batch["face"], batch["left_eye"], batch["right_eye"], batch["face_grid"])
+    return (*inputs, batch["eye_geometry"]) if "eye_geometry" in batch else inputs
 
 
 @register_scheme("supervised")

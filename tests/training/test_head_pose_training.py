@@ -12,7 +12,7 @@ from helpers import random_batch, small_sim
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.models import create_model, model_from_config
-from gazesdk.pretrain.augment import mirror
+from gazesdk.training.augment import mirror
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.loop import train
 from gazesdk.training.supervised import SupervisedTask

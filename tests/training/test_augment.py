@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import random_batch
 
-from gazesdk.pretrain.augment import GazeSafeAugment, mirror
+from gazesdk.training.augment import GazeSafeAugment, mirror
 
 
 def test_mirror_swaps_eyes_negates_x_and_is_an_involution():
@@ -74,3 +74,60 @@ def test_bad_settings():
         GazeSafeAugment(max_zoom=0.8)
     with pytest.raises(ValueError, match="out of range"):
         GazeSafeAugment(mirror_p=1.5)
+
+
+@pytest.mark.parametrize("sigma", [0.7, 1.5, 2.5])
+def test_blur_matches_opencv(sigma):
+    """Our batched separable blur against OpenCV's Gaussian blur (reflect-101 borders)."""
+    import cv2
+    import numpy as np
+
+    from gazesdk.training.augment import gaussian_blur
+
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    got = gaussian_blur(x, torch.tensor([sigma, 0.0]))
+    radius = max(int(np.ceil(3 * sigma)), 1)
+    img = x[0].permute(1, 2, 0).numpy()
+    want = cv2.GaussianBlur(img, (2 * radius + 1, 2 * radius + 1), sigma,
+                            borderType=cv2.BORDER_REFLECT_101)
+    assert got[0].permute(1, 2, 0).numpy() == pytest.approx(want, abs=2e-5)
+    assert torch.allclose(got[1], x[1], atol=1e-6)          # sigma 0: unchanged
+
+
+def test_colour_temperature_gains_red_against_blue():
+    aug = GazeSafeAugment(brightness=0, contrast=0, saturation=0, gamma=0, noise=0,
+                          max_zoom=0, max_shift_px=0, color_temperature=0.2)
+    grey = torch.full((64, 3, 64, 64), 0.4)
+    b = {"face": grey.clone(), "left_eye": grey.clone(), "right_eye": grey.clone()}
+    out = aug(b, generator=torch.Generator().manual_seed(0))
+    r, g, bl = (out["face"][:, c, 0, 0] for c in range(3))
+    assert torch.allclose(g, torch.full_like(g, 0.4))
+    # red gain exp(t), blue exp(-t): their product stays 1, t within +-0.2
+    assert torch.allclose(r * bl, torch.full_like(r, 0.16), atol=1e-5)
+    assert (r / 0.4).log().abs().max() <= 0.2 + 1e-6
+    assert (r > 0.4).any() and (r < 0.4).any()
+    # one light per sample: all three patches alike
+    assert torch.equal(out["face"], out["left_eye"])
+
+
+def test_mirror_mirrors_the_eye_geometry():
+    b = random_batch(3)
+    b["eye_geometry"] = torch.tensor([[0.1, 0.2, 0.3, 0.4]] * 3)
+    m = mirror(b)
+    # the mirrored left eye is the right eye seen in a mirror: (-right u, right v, ...)
+    assert torch.allclose(m["eye_geometry"], torch.tensor([[-0.3, 0.4, -0.1, 0.2]] * 3))
+    assert torch.equal(mirror(m)["eye_geometry"], b["eye_geometry"])
+
+
+def test_named_augments_and_config():
+    from gazesdk.errors import ConfigError
+    from gazesdk.training.augment import AUGMENTS
+    from gazesdk.training.config import TrainConfig
+
+    assert AUGMENTS["none"] is None
+    assert AUGMENTS["mirror"].mirror_p == 0.5 and AUGMENTS["real-camera"].mirror_p == 0
+    assert AUGMENTS["real-camera-mirror"].blur > 0
+    with pytest.raises(ConfigError, match="augment must be one of"):
+        TrainConfig(augment="strong")
+    with pytest.raises(ValueError, match="blur"):
+        GazeSafeAugment(blur=7.0)
