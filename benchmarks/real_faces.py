@@ -39,7 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPORTED = "gazesdk/models/assets/exported"
 # the test split of the bundled model's own dataset, with eye geometry (hybrid models need it)
 GAZESIM_DATA = ROOT / "out" / "real_eyes" / "data_geometry"
-STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_mirror", "hybrid_eye_detail_mirror")
+CASES = ("iris_cases", "lens_cases")          # per-case lists: kept once, under "all"
+STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_eye_detail_lens",
+              "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror")
 
 
 def git_model(rev: str, folder: Path) -> Path | None:
@@ -185,7 +187,7 @@ def main() -> None:
         gazes[name], results[name] = gaze, score(suite, gaze)
         latency[name] = round(float(np.nanmean(lat[seq >= 0])), 2)
         gazesim[name] = gazesim_error_cm(model, backend, precision)
-        brief = {g: {k: v for k, v in results[name][g].items() if k != "iris_cases"}
+        brief = {g: {k: v for k, v in results[name][g].items() if k not in CASES}
                  for g in ("dev", "held_out")}
         print(f"{name}: {json.dumps(brief)}", flush=True)
 
@@ -222,9 +224,10 @@ def main() -> None:
                 "iris_response_ratio": d["dev"]["iris_response_ratio"],
                 "real_face_msd_cm": d["dev"]["real_face_msd_cm"],
                 "gazesim_error_cm": gazesim.get(name),
-                "held_out": {k: v for k, v in d["held_out"].items() if k != "iris_cases"},
-                "all": {k: v for k, v in d["all"].items() if k != "iris_cases"},
+                "held_out": {k: v for k, v in d["held_out"].items() if k not in CASES},
+                "all": {k: v for k, v in d["all"].items() if k not in CASES},
                 "iris_cases": d["all"]["iris_cases"],
+                "lens_cases": d["all"]["lens_cases"],
                 "latency_ms_suite": latency.get(name)}
 
     out = {
@@ -244,6 +247,10 @@ def main() -> None:
                 realism["real"]["iris_error"]["median_pct_eye_width"],
             "mesh_detection_rate_gazesim": realism["gazesim"]["mesh_detection_rate"],
             "detection_rate_gazesim": realism["gazesim"]["detection_rate"],
+            "iris_error_px_gazesim_eye_detail":
+                realism["gazesim_eye_detail"]["iris_error"]["median_px"],
+            "iris_error_pct_eye_width_gazesim_eye_detail":
+                realism["gazesim_eye_detail"]["iris_error"]["median_pct_eye_width"],
             "detail": realism},
     }
     header = ("| model | lens bias (cm) | mirror (cm) | iris response h / v | right sign | "
@@ -254,13 +261,17 @@ def main() -> None:
     for name in results:
         lines.append(_row(name, results[name], gazesim.get(name)))
     r = out["realism"]
-    lines += ["", "| GazeSim realism gap | GazeSim | real photos |", "|---|---|---|",
+    d = realism["gazesim_eye_detail"]
+    lines += ["", "| GazeSim realism gap | GazeSim | GazeSim, detailed eyes | real photos |",
+              "|---|---|---|---|",
               f"| iris centre error, median px (% eye width) | {r['iris_error_px_gazesim']} "
-              f"({r['iris_error_pct_eye_width_gazesim']}%) | {r['iris_error_px_real']} "
-              f"({r['iris_error_pct_eye_width_real']}%) |",
+              f"({r['iris_error_pct_eye_width_gazesim']}%) | "
+              f"{r['iris_error_px_gazesim_eye_detail']} "
+              f"({r['iris_error_pct_eye_width_gazesim_eye_detail']}%) | "
+              f"{r['iris_error_px_real']} ({r['iris_error_pct_eye_width_real']}%) |",
               f"| BlazeFace / mesh detection | {r['detection_rate_gazesim']:.1%} / "
-              f"{r['mesh_detection_rate_gazesim']:.1%} | "
-              f"{realism['real']['detection_rate']:.1%} / "
+              f"{r['mesh_detection_rate_gazesim']:.1%} | {d['detection_rate']:.1%} / "
+              f"{d['mesh_detection_rate']:.1%} | {realism['real']['detection_rate']:.1%} / "
               f"{realism['real']['mesh_detection_rate']:.1%} |"]
     if peer:
         lines += ["", f"Latency per frame, one core, one run: ours {peer['latency_ms_ours']} ms, "

@@ -481,6 +481,8 @@ def score(suite: SuiteFrames, gaze: np.ndarray) -> dict[str, object]:
             "valid_share": round(float(ok[sel & (kind != "stare")].mean()), 3)
             if n_still else None,
             "iris_cases": cases,
+            "lens_cases": [{"photo": suite.photo[i], "condition": suite.condition[i],
+                            "gaze_cm": np.round(gaze[i], 2).tolist()} for i in lens],
         }
     return out
 

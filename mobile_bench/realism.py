@@ -60,34 +60,43 @@ def _summary(errors: list[float], widths: list[float]) -> dict[str, float | None
             "p90_px": round(float(np.percentile(e, 90)), 3)}
 
 
-def realism_gap(*, subjects: int = 20, frames: int = 10, photos: list[RealPhoto] | None = None,
-                progress: bool = False) -> dict[str, object]:
-    """Detection and mesh rates and iris-centre errors of the real-data models on GazeSim
-    (``subjects`` x ``frames`` new frames, every device and orientation) and on the real photos
-    under every condition of :data:`~gazesdk.mobile_bench.real_faces.CONDITIONS`."""
+def _gazesim(lm: _Landmarks, subjects: int, frames: int, eye_detail: bool,
+             progress: bool) -> dict[str, object]:
     from gazesdk.sim.config import SimConfig
     from gazesdk.sim.generator import GazeSim
 
     sim = GazeSim(SimConfig(subjects=subjects, frames_per_subject=frames,
-                            sessions_per_subject=1, seed=REALISM_SEED))
+                            sessions_per_subject=1, seed=REALISM_SEED, eye_detail=eye_detail))
+    n = len(sim)
+    found = meshed = 0
+    errors: list[float] = []
+    widths: list[float] = []
+    for start in tqdm(range(0, n, 50), desc="GazeSim realism", disable=not progress):
+        index = np.arange(start, min(start + 50, n))
+        rendered, scene = sim.render_frames(index)
+        for k, rgb in enumerate(rendered):
+            det, ok, iris, width = lm(rgb)
+            found += det
+            meshed += ok
+            if not ok:
+                continue
+            for e, eye in enumerate(EYES):
+                errors.append(float(np.linalg.norm(iris[eye] - scene.irises[e].centre[k])))
+                widths.append(width[eye])
+    return {"frames": n, "detection_rate": round(found / n, 4),
+            "mesh_detection_rate": round(meshed / n, 4), "iris_error": _summary(errors, widths)}
+
+
+def realism_gap(*, subjects: int = 20, frames: int = 10, photos: list[RealPhoto] | None = None,
+                progress: bool = False) -> dict[str, object]:
+    """Detection and mesh rates and iris-centre errors of the real-data models on GazeSim
+    (``subjects`` x ``frames`` new frames, every device and orientation; with plain and with
+    detailed eyes, the same people and poses) and on the real photos under every condition of
+    :data:`~gazesdk.mobile_bench.real_faces.CONDITIONS`."""
     lm = _Landmarks()
     try:
-        n = len(sim)
-        found = meshed = 0
-        errors: list[float] = []
-        widths: list[float] = []
-        for start in tqdm(range(0, n, 50), desc="GazeSim realism", disable=not progress):
-            index = np.arange(start, min(start + 50, n))
-            rendered, scene = sim.render_frames(index)
-            for k, rgb in enumerate(rendered):
-                det, ok, iris, width = lm(rgb)
-                found += det
-                meshed += ok
-                if not ok:
-                    continue
-                for e, eye in enumerate(EYES):
-                    errors.append(float(np.linalg.norm(iris[eye] - scene.irises[e].centre[k])))
-                    widths.append(width[eye])
+        gazesim = _gazesim(lm, subjects, frames, False, progress)
+        detailed = _gazesim(lm, subjects, frames, True, progress)
         real_errors: list[float] = []
         real_widths: list[float] = []
         real_found = real_meshed = real_n = 0
@@ -108,9 +117,8 @@ def realism_gap(*, subjects: int = 20, frames: int = 10, photos: list[RealPhoto]
     finally:
         lm.close()
     return {
-        "gazesim": {"frames": n, "detection_rate": round(found / n, 4),
-                    "mesh_detection_rate": round(meshed / n, 4),
-                    "iris_error": _summary(errors, widths)},
+        "gazesim": gazesim,
+        "gazesim_eye_detail": detailed,
         "real": {"frames": real_n, "detection_rate": round(real_found / max(real_n, 1), 4),
                  "mesh_detection_rate": round(real_meshed / max(real_n, 1), 4),
                  "iris_error": _summary(real_errors, real_widths),

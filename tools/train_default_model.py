@@ -44,11 +44,12 @@ SIM = SimConfig(subjects=300, frames_per_subject=40, sessions_per_subject=2,
 @dataclass(frozen=True)
 class Recipe:
     """One way to train the bundled model: the data (GazeSim with or without its detailed
-    eyes), the batch augmentation, whether the model is hybrid (takes the eye geometry), and
-    whether the shipped model averages with its mirror image."""
+    eyes and lens stares), the batch augmentation, whether the model is hybrid (takes the eye
+    geometry), and whether the shipped model averages with its mirror image."""
 
     data: str = "geometry"             # out folder data_<data>
     eye_detail: bool = False
+    lens_fraction: float = 0.0
     augment: str = "none"
     eye_geometry: bool = False
     mirror_average: bool = False
@@ -66,6 +67,10 @@ RECIPES = {
                                 augment="real-camera-mirror", eye_geometry=True,
                                 note="+ GazeSim's detailed eyes (lashes, lid crease, iris "
                                      "texture, sclera tint)"),
+    "hybrid_eye_detail_lens": Recipe(data="geometry_detail_lens", eye_detail=True,
+                                     lens_fraction=0.1, augment="real-camera-mirror",
+                                     eye_geometry=True,
+                                     note="+ 10% of GazeSim's frames looking into the lens"),
     "hybrid_mirror": Recipe(augment="real-camera-mirror", eye_geometry=True,
                             mirror_average=True,
                             note="hybrid, shipped with mirror averaging"),
@@ -80,7 +85,8 @@ def dataset(work: Path, recipe: Recipe) -> Path:
     data_dir = work / f"data_{recipe.data}"
     if is_arrays_dir(data_dir) and load_arrays(data_dir).has("eye_geometry"):
         return data_dir
-    sim = GazeSim(replace(SIM, eye_detail=recipe.eye_detail))
+    sim = GazeSim(replace(SIM, eye_detail=recipe.eye_detail,
+                          lens_fraction=recipe.lens_fraction))
     _, failures = write_landmark_arrays(sim, data_dir, progress=True)
     print(f"landmark crops: {failures}")
     return data_dir
@@ -96,9 +102,10 @@ def train_recipe(name: str, *, work: Path, epochs: int = 6) -> Path:
     """The run folder of recipe ``name`` (trained, resumed or reused); its
     ``model.safetensors`` has mirror averaging set when the recipe ships with it."""
     recipe = RECIPES[name]
-    base = replace(recipe, mirror_average=False)
+    base = replace(recipe, mirror_average=False, note="")
     # a mirror-averaged recipe ships the weights of its plain twin: no training of its own
-    twin = next((k for k, r in RECIPES.items() if r == base and k != name), None)
+    twin = next((k for k, r in RECIPES.items()
+                 if replace(r, note="") == base and k != name), None)
     run = work / (twin or name)
     if not (run / "eval_test.json").exists():
         config = config_of(recipe, dataset(work, recipe), epochs)

@@ -35,6 +35,12 @@ def _eval(args: argparse.Namespace) -> int:
     index = split_indices(data, args.split)
     if not len(index):
         raise DataFormatError(f"the {args.split!r} split of {args.data} is empty")
+    if getattr(model, "uses_eye_geometry", False) and not data.has("eye_geometry"):
+        from gazesdk.errors import ConfigError
+
+        raise ConfigError(f"{args.checkpoint} is a hybrid model (it takes the eye geometry), "
+                          f"which {args.data} lacks: evaluate it on a dataset written with "
+                          f"landmark crops (gazesdk sim generate --crops landmarks)")
     pred = predict(model, data, index, device)
     result = evaluate_predictions(pred, data.select(index), device_names=data.devices)
     result["split"] = args.split

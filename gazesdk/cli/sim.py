@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--stare-frames", type=int, help="frames per stare sequence (default 60)")
     gen.add_argument("--stare-blinks", type=int,
                      help="blinks per stare sequence (lids closing over 100-400 ms; default 0)")
+    gen.add_argument("--eye-detail", action="store_true", default=None,
+                     help="detailed eyes (lashes, lid crease, socket shading, iris texture, "
+                          "sclera tint, caruncle): closer to real eyes, same labels")
     gen.add_argument("--crops", choices=("landmarks", "truth"),
                      help="how the array form's patches are cut: 'landmarks' (default) runs "
                           "each full frame through the runtime's detector, face mesh and "
@@ -98,7 +101,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
     flags = {"subjects": args.subjects, "frames_per_subject": args.frames_per_subject,
              "sessions_per_subject": args.sessions_per_subject,
              "calibration_dots": args.calibration_dots, "stare_frames": args.stare_frames,
-             "stare_blinks": args.stare_blinks,
+             "stare_blinks": args.stare_blinks, "eye_detail": args.eye_detail,
              "seed": args.seed, "devices": tuple(args.devices) if args.devices else None}
     if args.stare_sequences is not None:
         flags["stare_sequences"] = args.stare_sequences

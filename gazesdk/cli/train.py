@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "head-pose labels: GazeSim has them)")
     p.add_argument("--aux-branch", type=int,
                    help="HMTL: backbone stage the SSL heads branch from (default 3)")
+    p.add_argument("--augment",
+                   choices=("none", "mirror", "real-camera", "real-camera-mirror"),
+                   help="domain randomisation of the batches: real-camera (exposure, white "
+                        "balance, soft optics, noise), mirror (mirrored samples), or both")
+    p.add_argument("--eye-geometry", action="store_true", default=None,
+                   help="a hybrid model that also takes the iris model's iris-in-eye geometry "
+                        "(needs a dataset with landmark crops)")
     p.set_defaults(func=_train)
 
 
@@ -71,7 +78,8 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, i
              "seed": args.seed, "threads": args.threads,
              "checkpoint_every": args.checkpoint_every}
     for name in ("head", "scheme", "tat_generations", "tat_generation_epochs", "init",
-                 "label_fraction", "aux", "aux_branch", "head_pose_weight"):
+                 "label_fraction", "aux", "aux_branch", "head_pose_weight", "augment",
+                 "eye_geometry"):
         flags[name] = getattr(args, name, None)
     if getattr(args, "method", None):
         if settings.get("scheme", args.method) != args.method:

@@ -24,6 +24,12 @@ class SimConfig:
     socket shading, a lower-lid line, iris striations and a limbal ring, a tinted sclera that
     darkens towards the corners, the caruncle (per-subject traits). Off, frames are exactly
     those of the plain renderer; on, labels and eye geometry (iris, lids, blinks) are the same.
+
+    ``lens_fraction`` of the random-dot frames look into the camera instead (the target is the
+    lens, within ``LENS_SPREAD_CM``): people do look at the lens, GazeCapture's dots never sit
+    there, and a model that never saw it pulls a lens stare onto the screen. Those frames'
+    ``dot_pts`` lie off the screen (above it in portrait). LENS_SPREAD_CM is in
+    :mod:`gazesdk.sim.generator`.
     """
 
     subjects: int = 40
@@ -45,6 +51,7 @@ class SimConfig:
     blur_scale: float = 1.0
     box_jitter_scale: float = 1.0
     eye_detail: bool = False
+    lens_fraction: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -64,6 +71,7 @@ class SimConfig:
             (self.stare_sequences >= 0, "stare_sequences must be >= 0"),
             (self.stare_frames >= 2, "stare_frames must be at least 2"),
             (self.stare_blinks >= 0, "stare_blinks must be >= 0"),
+            (0.0 <= self.lens_fraction <= 0.5, "lens_fraction must lie in [0, 0.5]"),
             (self.stare_blinks == 0 or self.stare_frames >= 16 * self.stare_blinks,
              "stare_frames must be at least 16 per blink (stare_blinks)"),
             (0.0 <= self.tablet_fraction <= 1.0, "tablet_fraction must be in [0, 1]"),

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from gazesdk.data.arrays import PATCH_SIZE, SPLITS, ArraysWriter, empty_fields
 from gazesdk.data.facegrid import face_grid
 from gazesdk.geometry.devices import get_device, list_devices
-from gazesdk.geometry.screen import screen_to_cam_cm
+from gazesdk.geometry.screen import cam_cm_to_screen, screen_to_cam_cm
 from gazesdk.sim.camera import Camera
 from gazesdk.sim.config import SimConfig
 from gazesdk.sim.dots import grid_dots, random_dots
@@ -33,6 +33,7 @@ DEG = np.pi / 180
 # Frame kinds in the plan.
 REGULAR, CALIBRATION, STARE = 0, 1, 2
 FACE_BOX_MARGIN = 0.15      # keep the face box this fraction of its size inside the frame
+LENS_SPREAD_CM = 0.3        # lens-stare targets: the lens, give or take a few millimetres
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,15 @@ class GazeSim:
         for dev, o, m in groups:
             target[m, 0], target[m, 1] = screen_to_cam_cm(dot_pts[m, 0], dot_pts[m, 1], dev, o,
                                                           screen_pts[m])
+        if cfg.lens_fraction > 0:     # its own stream: other draws stay as they were
+            lens_rng = self._rng(7)
+            lens = (kind == REGULAR) & (lens_rng.random(n) < cfg.lens_fraction)
+            target[lens, :2] = lens_rng.normal(0, LENS_SPREAD_CM, (int(lens.sum()), 2))
+            for dev, o, m in groups:
+                sel = m & lens
+                if sel.any():
+                    dot_pts[sel, 0], dot_pts[sel, 1] = cam_cm_to_screen(
+                        target[sel, 0], target[sel, 1], dev, o, screen_pts[sel])
 
         head_pos = sess.head_mean_cm + rng.normal(0, 1, (n, 3)) * sess.head_std_cm
         head_pose = sess.pose_mean + rng.normal(0, 1, (n, 3)) * sess.pose_std

@@ -112,6 +112,14 @@ def test_stare_defaults():
     assert parse("--devices", "iPhone 6s", "iPad Air 2").devices == ("iPhone 6s", "iPad Air 2")
 
 
+def test_eye_detail_flag(tmp_path):
+    assert parse().eye_detail is False
+    assert parse("--eye-detail").eye_detail is True
+    cfg = tmp_path / "c.json"
+    cfg.write_text('{"eye_detail": true}')
+    assert parse("--config", str(cfg)).eye_detail is True      # no flag: the file's value
+
+
 # --- config files -----------------------------------------------------------------------------
 
 def test_config_json_and_flags_override(tmp_path, capsys):

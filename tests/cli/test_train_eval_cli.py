@@ -71,6 +71,7 @@ def test_pickled_code_in_a_checkpoint_is_refused(run, dataset, tmp_path, capsys)
     (["--scheme", "tat", "--head", "l2"], "use head ordinal"),
     (["--scheme", "dwox"], "unknown training scheme"),
     (["--scheme", "tat", "--tat-generations", "0"], "at least 1"),
+    (["--eye-geometry"], "lacks"),             # a truth-crop dataset has no eye geometry
 ])
 def test_train_bad_settings(dataset, tmp_path, capsys, argv, needle):
     assert main(["train", "--data", str(dataset), "--out", str(tmp_path / "r"), *argv]) == 2
