@@ -6,8 +6,8 @@ the package: ``gazesdk export`` writes them for app developers).
 
 Run it after retraining the bundled model (``tools/train_default_model.py``): int8 calibration
 and the parity check then use that run's dataset (``--data``, default the landmark-cropped
-``out/default_model/data_landmarks``), whose crops match the model's; without it, the built-in
-GazeSim samples (GazeSim's truth crops).
+``out/real_eyes/data_geometry`` with eye geometry), whose crops match the model's; without it,
+the built-in GazeSim samples (landmark crops for a hybrid model).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ DEST = Path(__file__).resolve().parents[1] / "gazesdk" / "models" / "assets" / "
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("out/default_model/data_landmarks"))
+    ap.add_argument("--data", type=Path, default=Path("out/real_eyes/data_geometry"))
     args = ap.parse_args()
     data = ["--data", str(args.data)] if (args.data / "manifest.json").is_file() else []
     with tempfile.TemporaryDirectory() as tmp:

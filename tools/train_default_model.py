@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--recipe", choices=tuple(RECIPES), default=BUNDLED)
     ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--work", type=Path, default=Path("out/default_model"))
+    ap.add_argument("--work", type=Path, default=Path("out/real_eyes"))
     ap.add_argument("--no-install", action="store_true",
                     help="train (or reuse) the run only; leave the bundled model alone")
     args = ap.parse_args(argv)

@@ -94,7 +94,22 @@ def test_eval_missing_checkpoint(dataset, capsys):
     one_line_error(capsys, "x.pt")
 
 
-def test_bundled_default_model_beats_the_mean_on_new_subjects(dataset, capsys):
+@pytest.fixture(scope="module")
+def landmark_dataset(tmp_path_factory, landmark_models, detector_model) -> Path:
+    """The same subjects cut as the runtime cuts them, with the eye geometry the bundled
+    (hybrid) model takes."""
+    from gazesdk.runtime.gazesim_crops import write_landmark_arrays
+
+    path = tmp_path_factory.mktemp("cli") / "sim_lm"
+    write_landmark_arrays(GazeSim(SimConfig(subjects=6, frames_per_subject=20,
+                                            sessions_per_subject=1, stare_sequences=1,
+                                            stare_frames=5, split_fractions=(0.67, 0.0, 0.33),
+                                            seed=9)), path)
+    return path
+
+
+def test_bundled_default_model_beats_the_mean_on_new_subjects(landmark_dataset, capsys):
+    dataset = landmark_dataset
     assert main(["eval", "--checkpoint", "default", "--data", str(dataset), "--split", "all",
                  "--json", "--device", "cpu"]) == 0
     result = json.loads(capsys.readouterr().out)
