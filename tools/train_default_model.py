@@ -74,8 +74,13 @@ RECIPES = {
     "hybrid_mirror": Recipe(augment="real-camera-mirror", eye_geometry=True,
                             mirror_average=True,
                             note="hybrid, shipped with mirror averaging"),
+    "hybrid_eye_detail_lens_mirror": Recipe(
+        data="geometry_detail_lens", eye_detail=True, lens_fraction=0.1,
+        augment="real-camera-mirror", eye_geometry=True, mirror_average=True,
+        note="hybrid on detailed eyes with lens stares, real-camera augmentation, shipped "
+             "with mirror averaging"),
 }
-BUNDLED = "hybrid_mirror"
+BUNDLED = "hybrid_eye_detail_lens_mirror"
 
 
 def dataset(work: Path, recipe: Recipe) -> Path:

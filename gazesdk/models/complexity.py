@@ -46,6 +46,8 @@ def gaze_inputs(model: GazeModel, face_grid: bool | None = None) -> tuple[torch.
     if use_grid:
         inputs += (torch.zeros(1, GRID_SIZE, GRID_SIZE, device=param.device,
                                dtype=param.dtype),)
+    if model.uses_eye_geometry:     # hybrid models: the iris-in-eye geometry too
+        inputs += (torch.zeros(1, 4, device=param.device, dtype=param.dtype),)
     return inputs
 
 

@@ -13,9 +13,9 @@ import pytest
 from gazesdk.mobile_bench.real_faces import (
     BASE,
     EYES,
+    INTERPUPILLARY_CM,
     IRIS_PLANE_CM,
     IRIS_RADIUS_CM,
-    INTERPUPILLARY_CM,
     Condition,
     EyeFinder,
     RealPhoto,
@@ -150,7 +150,7 @@ def _hand_suite() -> SuiteFrames:
     s.add(blank, "iris", "p", "base", False, pair=lens, direction="horizontal-",
           expected=(4.0, 0.0), rerender=0.6)
     s.add(blank, "lens", "q", "other", True)
-    for k in range(3):
+    for _ in range(3):
         s.add(blank, "stare", "p", "stare", False, sequence=0)
     return s
 
