@@ -213,6 +213,7 @@ class GazeEstimator:
                                               blink=None), StageTimings())
         found, timings = self._find_face(rgb, ts)
         if "invalid_reason" in found:
+            found.pop(GEOMETRY_NAME, None)
             self._forget_face()
             return GazeResult(False, timestamp_ms=ts, timings=timings, **found)
         if ts is not None and n > 1:

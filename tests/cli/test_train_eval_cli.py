@@ -122,15 +122,20 @@ def test_bundled_default_model_beats_the_mean_on_new_subjects(landmark_dataset, 
     assert result["error_cm"] < 0.8 * mean_error, (result["error_cm"], mean_error)
 
 
-def test_eval_reads_gazecapture_recordings_into_the_user_cache(tmp_path, monkeypatch, capsys):
+def test_eval_reads_gazecapture_recordings_into_the_user_cache(run, tmp_path, monkeypatch,
+                                                               capsys):
     root = tmp_path / "gc"
     GazeSim(SimConfig(subjects=3, frames_per_subject=4, sessions_per_subject=1,
                       split_fractions=(0.34, 0.33, 0.33), seed=4)).write_gazecapture(root)
     monkeypatch.setenv("GAZESDK_CACHE", str(tmp_path / "cache"))
     before = sorted(p.name for p in root.iterdir())
-    assert main(["eval", "--checkpoint", "default", "--data", str(root), "--split", "all",
-                 "--json", "--device", "cpu"]) == 0
+    # a plain (non-hybrid) model: GazeCapture recordings carry no eye geometry
+    assert main(["eval", "--checkpoint", str(run / "model.safetensors"), "--data", str(root),
+                 "--split", "all", "--json", "--device", "cpu"]) == 0
     assert json.loads(capsys.readouterr().out)["count"] == 12
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", "default", "--data", str(root), "--json"]) == 2
+    one_line_error(capsys, "hybrid")
     assert sorted(p.name for p in root.iterdir()) == before      # the dataset is only read
     assert any((tmp_path / "cache" / "gazecapture").iterdir())
 

@@ -141,7 +141,7 @@ def test_blinks_on_a_real_face(parts, astronaut, astronaut_shut):
 
 
 def test_fast_configuration_holds_boxes_between_refreshes(parts, astronaut):
-    with make(parts, running_mode="video", refresh_every=3, iris=False) as est:
+    with make(parts, running_mode="video", refresh_every=3) as est:
         rs = [est.estimate_for_video(portrait(astronaut), 33 * k) for k in range(7)]
         assert [r.face_source for r in rs] == [FaceSource.DETECTED, FaceSource.HELD,
                                                FaceSource.HELD, FaceSource.TRACKED,
@@ -149,7 +149,8 @@ def test_fast_configuration_holds_boxes_between_refreshes(parts, astronaut):
                                                FaceSource.TRACKED]
         assert all(r.valid for r in rs) and est.detector.calls == 1
         assert rs[1].face_box == rs[0].face_box and rs[1].timings.mesh == 0
-        assert rs[0].right_iris_px is None            # iris off
+        # held frames reuse the last refresh's iris and eye geometry (no iris model run)
+        assert rs[1].right_iris_px == rs[0].right_iris_px and rs[1].timings.iris == 0
         # a face that leaves is noticed at the next refresh (frame 7 held, 8 held, 9 refreshes),
         # and the track is gone
         blank = np.full((640, 480, 3), 90, np.uint8)
@@ -181,7 +182,7 @@ def test_box_stabiliser_steadies_boxes_on_a_shaken_real_face(parts, astronaut):
         frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
 
     def spread(**kw):
-        with make(parts, running_mode="video", iris=False, head_pose=False, **kw) as est:
+        with make(parts, running_mode="video", head_pose=False, **kw) as est:
             boxes = np.array([est.estimate_for_video(f, 33 * k).right_eye_box
                               for k, f in enumerate(frames)], float)
         return boxes[2:].std(axis=0).sum()
@@ -193,9 +194,10 @@ def test_keypoint_crops_by_name_match_the_old_pipeline(parts, astronaut):
     with make(parts, crop="keypoints-v1") as est:
         r = est.estimate(astronaut)
     assert r.face_box == (168, 68, 109, 109) and r.landmarks is not None
-    with make(parts, crop="keypoints-v1", landmarks=False) as est:
-        r = est.estimate(astronaut)
-    assert r.face_box == (168, 68, 109, 109) and r.landmarks is None and r.face_source is None
+    # the bundled model is hybrid (it takes the iris-in-eye geometry): without landmarks
+    # there is nothing to feed it, and the estimator says so in one line
+    with pytest.raises(ConfigError, match="hybrid model"):
+        make(parts, crop="keypoints-v1", landmarks=False)
 
 
 @pytest.mark.parametrize(("options", "words"), [
