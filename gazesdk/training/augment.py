@@ -152,7 +152,8 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     return y.reshape(n, c, h, w)
 
 
-# Named domain randomisations for supervised training (``TrainConfig.augment``).
+# Named domain randomisations for supervised training (``TrainConfig.augment``; the names are
+# also in gazesdk.training.config.AUGMENTS, which imports without torch: a test keeps them equal).
 AUGMENTS: dict[str, GazeSafeAugment | None] = {
     "none": None,
     "mirror": GazeSafeAugment(brightness=0, contrast=0, saturation=0, gamma=0, noise=0,

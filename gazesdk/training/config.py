@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from gazesdk.errors import ConfigError
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
-from gazesdk.training.augment import AUGMENTS
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("auto", "onecycle", "generations", "constant")
@@ -18,6 +17,8 @@ DEVICES = ("auto", "cpu", "cuda")
 PRETRAIN_SCHEMES = ("simclr", "barlow-twins", "contrastive-regression", "byol", "fra",
                     "hmtl-puzzle", "hmtl-rotation", "hmtl-puzzle-rotation")
 AUX_TASKS = ("none", "puzzle", "rotation", "puzzle-rotation")
+# gazesdk.training.augment.AUGMENTS by name (named here: the config imports without torch)
+AUGMENTS = ("none", "mirror", "real-camera", "real-camera-mirror")
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,10 @@ def test_named_augments_and_config():
         TrainConfig(augment="strong")
     with pytest.raises(ValueError, match="blur"):
         GazeSafeAugment(blur=7.0)
+
+
+def test_config_names_the_same_augments():
+    from gazesdk.training import config
+    from gazesdk.training.augment import AUGMENTS
+
+    assert tuple(AUGMENTS) == config.AUGMENTS
