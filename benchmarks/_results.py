@@ -6,10 +6,27 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = RESULTS.parents[1]
+EXPORTED = "gazesdk/models/assets/exported"
+
+
+def git_bundled_model(rev: str, folder: Path) -> Path | None:
+    """The bundled int8 ONNX export (with its metadata) of git revision ``rev``, written into
+    ``folder``; None when git or the revision's files are not there."""
+    for suffix in ("", ".json"):
+        name = f"gaze_compact_int8.onnx{suffix}"
+        try:
+            data = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{EXPORTED}/{name}"],
+                                  check=True, capture_output=True).stdout
+        except (subprocess.CalledProcessError, FileNotFoundError):
+            return None
+        (folder / name).write_bytes(data)
+    return folder / "gaze_compact_int8.onnx"
 
 
 def command() -> str:

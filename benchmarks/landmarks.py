@@ -16,13 +16,12 @@ Real-face figures come from the built-in shaken-camera stares of ``skimage.data.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _results import RESULTS, command, machine, write
+from _results import EXPORTED, RESULTS, command, git_bundled_model, machine, write
 
 from gazesdk.mobile_bench.inputs import built_in_frames
 from gazesdk.mobile_bench.landmarks import (
@@ -42,24 +41,7 @@ from gazesdk.runtime.face_mesh import FaceMesh
 from gazesdk.runtime.iris import IrisLandmarker
 from gazesdk.runtime.tracking import FaceSource, FaceTracker
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPORTED = "gazesdk/models/assets/exported"
 FAST_CANDIDATES = (2, 3, 4, 6, 8)
-
-
-def baseline_model(rev: str, folder: Path) -> Path | None:
-    """Today's-before model (int8 ONNX + metadata) from git revision ``rev``, or None."""
-    out = None
-    for suffix in ("", ".json"):
-        name = f"gaze_compact_int8.onnx{suffix}"
-        try:
-            data = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{EXPORTED}/{name}"],
-                                  check=True, capture_output=True).stdout
-        except (subprocess.CalledProcessError, FileNotFoundError):
-            return None
-        (folder / name).write_bytes(data)
-        out = folder / "gaze_compact_int8.onnx"
-    return out
 
 
 def main() -> None:
@@ -71,7 +53,7 @@ def main() -> None:
     ap.add_argument("--step-subjects", type=int, default=10)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    base = baseline_model(args.baseline_rev, tmp)
+    base = git_bundled_model(args.baseline_rev, tmp)
 
     mesh, iris = FaceMesh(threads=1), IrisLandmarker(threads=1)
     det = MediaPipeFaceDetector()

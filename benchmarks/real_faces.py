@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _results import RESULTS, command, machine, write
+from _results import RESULTS, ROOT, command, git_bundled_model, machine, write
 
 from gazesdk.mobile_bench.peer import peer_python, run_peer
 from gazesdk.mobile_bench.real_faces import build_suite, run_estimator, score
@@ -35,26 +34,11 @@ from gazesdk.mobile_bench.realism import realism_gap
 from gazesdk.runtime import GazeEstimatorOptions
 from gazesdk.runtime.backends import create_backend
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPORTED = "gazesdk/models/assets/exported"
 # the test split of the bundled model's own dataset, with eye geometry (hybrid models need it)
 GAZESIM_DATA = ROOT / "out" / "real_eyes" / "data_geometry"
 CASES = ("iris_cases", "lens_cases")          # per-case lists: kept once, under "all"
 STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_eye_detail_lens",
               "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror")
-
-
-def git_model(rev: str, folder: Path) -> Path | None:
-    """The bundled int8 ONNX export (with its metadata) of git revision ``rev``, or None."""
-    for suffix in ("", ".json"):
-        name = f"gaze_compact_int8.onnx{suffix}"
-        try:
-            data = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{EXPORTED}/{name}"],
-                                  check=True, capture_output=True).stdout
-        except (subprocess.CalledProcessError, FileNotFoundError):
-            return None
-        (folder / name).write_bytes(data)
-    return folder / "gaze_compact_int8.onnx"
 
 
 def gazesim_error_cm(model: str | Path, backend: str, precision: str) -> float | None:
@@ -166,7 +150,7 @@ def main() -> None:
     suite = build_suite(stares=args.stares, stare_frames=args.stare_frames)
     tmp = Path(tempfile.mkdtemp())
     models: dict[str, tuple[str | Path, str, str]] = {}
-    before = git_model(args.before_rev, tmp)
+    before = git_bundled_model(args.before_rev, tmp)
     if before is not None:
         models["before"] = (before, "onnxruntime", "int8")
     for step in STEP_ORDER:
