@@ -18,3 +18,8 @@ class UnknownDeviceError(GazeSDKError, KeyError):
 
 class DataFormatError(GazeSDKError, ValueError):
     """A file or folder is not in the expected format."""
+
+
+class CalibrationError(GazeSDKError, ValueError):
+    """A calibration cannot be finished or a profile cannot be used (too few good samples,
+    a profile made for another model or device, a corrupted or edited profile file)."""
