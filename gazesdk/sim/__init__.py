@@ -9,5 +9,16 @@ frame from one 3-D model, so labels are exact. See ``docs``: README, section Gaz
 from gazesdk.sim.camera import Camera
 from gazesdk.sim.config import SimConfig
 from gazesdk.sim.generator import GazeSim
+from gazesdk.sim.recording import (
+    EyeMotion,
+    FrameTruth,
+    HeadMotion,
+    Recording,
+    RecordingTruth,
+    iter_record,
+    plan_recording,
+    record,
+)
 
-__all__ = ["Camera", "GazeSim", "SimConfig"]
+__all__ = ["Camera", "EyeMotion", "FrameTruth", "GazeSim", "HeadMotion", "Recording",
+           "RecordingTruth", "SimConfig", "iter_record", "plan_recording", "record"]
