@@ -30,6 +30,10 @@ class SimConfig:
     there, and a model that never saw it pulls a lens stare onto the screen. Those frames'
     ``dot_pts`` lie off the screen (above it in portrait). LENS_SPREAD_CM is in
     :mod:`gazesdk.sim.generator`.
+
+    ``sessions_share_device``: all of a subject's sessions use the device and orientation of
+    its first (the same phone held again, as a calibration's drift case needs); off, each
+    session draws its own, as in GazeCapture. Subjects and splits are the same either way.
     """
 
     subjects: int = 40
@@ -52,6 +56,7 @@ class SimConfig:
     box_jitter_scale: float = 1.0
     eye_detail: bool = False
     lens_fraction: float = 0.0
+    sessions_share_device: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:

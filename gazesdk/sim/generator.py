@@ -100,7 +100,8 @@ class GazeSim:
         session_subject = np.repeat(np.arange(cfg.subjects), cfg.sessions_per_subject)
         sessions = sample_sessions(self._rng(3), session_subject, self.devices,
                                    tablet_fraction=cfg.tablet_fraction,
-                                   noise_scale=cfg.noise_scale, blur_scale=cfg.blur_scale)
+                                   noise_scale=cfg.noise_scale, blur_scale=cfg.blur_scale,
+                                   share_device=cfg.sessions_share_device)
 
         # Frame layout: per session its random dots, calibration grid and stare sequences.
         spp = cfg.sessions_per_subject

@@ -51,8 +51,12 @@ def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list
                     *, tablet_fraction: float = 0.25,
                     orientation_probs: tuple[float, float, float, float] = (0.7, 0.04, 0.13, 0.13),
                     distance_cm: tuple[float, float] = DISTANCE_CM,
-                    noise_scale: float = 1.0, blur_scale: float = 1.0) -> Sessions:
-    """One session per entry of ``subject`` (the subject index of each session)."""
+                    noise_scale: float = 1.0, blur_scale: float = 1.0,
+                    share_device: bool = False) -> Sessions:
+    """One session per entry of ``subject`` (the subject index of each session).
+    ``share_device``: every session of a subject uses its first session's device and
+    orientation (the same phone held again: calibration studies); the other draws are as
+    without it."""
     n = len(subject)
     kinds = np.array([d.kind for d in devices])
     phones, tablets = np.flatnonzero(kinds == "phone"), np.flatnonzero(kinds == "tablet")
@@ -63,6 +67,12 @@ def sample_sessions(rng: np.random.Generator, subject: np.ndarray, devices: list
                       rng.choice(phones if len(phones) else tablets, n))
     probs = np.asarray(orientation_probs, float)
     orientation = rng.choice([1, 2, 3, 4], n, p=probs / probs.sum())
+    if share_device:
+        subj = np.asarray(subject)
+        _, first = np.unique(subj, return_index=True)
+        lookup = dict(zip(subj[first].tolist(), first.tolist(), strict=True))
+        firsts = np.asarray([lookup[v] for v in subj.tolist()])
+        device, orientation = device[firsts], orientation[firsts]
 
     centre = np.zeros((n, 2))
     for i, dev in enumerate(devices):
