@@ -288,10 +288,12 @@ class FitResult:
 
 def fit_calibration(samples: Samples, method: str = "auto", *, offset_prior: float = 0.25,
                     default_lambda: float = 1.0, lambdas: tuple[float, ...] = LAMBDAS,
-                    min_loto: int = 4) -> FitResult:
-    """Fit ``method`` (or, for "auto", every method the samples allow, keeping the one with
-    the lowest leave-one-target-out error), choosing lambda by leave-one-target-out when
-    there are ``min_loto`` or more targets."""
+                    min_loto: int = 4, prefer_simpler: float = 1.0) -> FitResult:
+    """Fit ``method`` (or, for "auto", every method the samples allow, in the order of
+    :data:`METHODS`, simplest first), choosing lambda by leave-one-target-out when there are
+    ``min_loto`` or more targets. "auto" moves to a richer method only when its
+    leave-one-target-out error is below ``prefer_simpler`` x that of the simpler one kept so
+    far (1: the lowest wins); with too few targets to check, "auto" is the offset."""
     k = len(samples.targets)
     if k == 0:
         raise ConfigError("no calibration samples to fit")
@@ -305,7 +307,7 @@ def fit_calibration(samples: Samples, method: str = "auto", *, offset_prior: flo
                           f"{', '.join(METHODS)}")
     checkable = [m for m in methods if k - 1 >= MIN_TARGETS[m]] if k >= min_loto else []
     if not checkable:
-        name = methods[0] if method != "auto" else ("offset" if k < 3 else "affine")
+        name = methods[0] if method != "auto" else "offset"
         m = fit_map(samples, name, lam=default_lambda, offset_prior=offset_prior)
         return FitResult(m, None, None, {})
     methods = checkable
@@ -313,11 +315,15 @@ def fit_calibration(samples: Samples, method: str = "auto", *, offset_prior: flo
     best: tuple[float, str, float] | None = None
     for name in methods:
         grid = lambdas if name != "offset" else (default_lambda,)
+        mine: tuple[float, str, float] | None = None
         for lam in grid:
             e = loto_error(samples, name, lam=lam, offset_prior=offset_prior)
             tried[f"{name}@{lam:g}"] = e
-            if best is None or e < best[0] - 1e-12:
-                best = (e, name, lam)
+            if mine is None or e < mine[0] - 1e-12:
+                mine = (e, name, lam)
+        assert mine is not None
+        if best is None or mine[0] < prefer_simpler * best[0] - 1e-12:
+            best = mine
     assert best is not None
     e, name, lam = best
     base = float(np.mean(target_errors(None, samples)))

@@ -70,7 +70,8 @@ def test_without_onset_rejection_the_saccade_biases_the_fit() -> None:
     errs = {}
     for settle in (0, 400):         # outlier rejection off: it would catch part of it
         s = CalibrationSession(p, model=MODEL, method="affine",
-                               options=CollectionOptions(settle_ms=settle, outlier_mad=1e6))
+                               options=CollectionOptions(settle_ms=settle, outlier_mad=1e6,
+                                                         offset_prior=0.0))
         run_points(s)
         prof = s.finish()
         t = cam(p, p.targets)
@@ -80,7 +81,8 @@ def test_without_onset_rejection_the_saccade_biases_the_fit() -> None:
 
 def test_finish_recovers_the_user_and_the_guard_accepts() -> None:
     p = point_pattern(9, "iPhone 6s")
-    s = CalibrationSession(p, model=MODEL)
+    s = CalibrationSession(p, model=MODEL, method="affine",
+                           options=CollectionOptions(offset_prior=0.0))
     run_points(s)
     prof = s.finish()
     assert prof.accepted and prof.validation.source == "validation points"
@@ -131,6 +133,16 @@ def test_too_few_samples_is_one_clear_refusal() -> None:
         s2.finish()
 
 
+def test_auto_keeps_the_offset_unless_a_richer_map_wins_by_far() -> None:
+    p = point_pattern(9, "iPhone 6s")
+    s = CalibrationSession(p, model=MODEL)          # the default: AUTO_PREFER_SIMPLER
+    run_points(s)
+    assert s.finish().map.method == "offset"
+    s = CalibrationSession(p, model=MODEL, options=CollectionOptions(prefer_simpler=1.0))
+    run_points(s)
+    assert s.finish().map.method != "offset"        # the lowest LOTO error wins
+
+
 def test_misuse() -> None:
     s = CalibrationSession(point_pattern(1, "iPhone 6s"), model=MODEL)
     with pytest.raises(CalibrationError, match="next_target"):
@@ -143,7 +155,8 @@ def test_misuse() -> None:
 
 def test_pursuit_lag_is_estimated_and_removed() -> None:
     p = pursuit_pattern("iPhone 6s", 1, duration_ms=8000, lead_in_ms=1000)
-    s = CalibrationSession(p, model=MODEL)
+    s = CalibrationSession(p, model=MODEL, method="affine",
+                           options=CollectionOptions(offset_prior=0.0))
     lag = 120
     rng = np.random.default_rng(1)
     target = s.next_target(0)
