@@ -2,7 +2,8 @@
 weights (linear symmetric, per channel; compute stays float16).
 
 Inputs are named tensors ``face``, ``left_eye``, ``right_eye`` (1, 3, 64, 64) float32 RGB in
-[0, 1] and ``face_grid`` (1, 25, 25); output ``gaze_cm`` (1, 2). On iOS, build the patches
+[0, 1] and ``face_grid`` (1, 25, 25); output ``gaze_cm`` (1, 2), and ``features`` (1, 128)
+when exported with them. On iOS, build the patches
 from the camera's ``CVPixelBuffer`` as the metadata's preprocessing says (crop, area resize to
 64x64, RGB / 255, channels first) into an ``MLMultiArray``; tensor inputs rather than
 ``ImageType`` keep the exact preprocessing in one place for every platform.
@@ -25,7 +26,13 @@ import numpy as np
 
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import ExportedModel, Runner
-from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
+from gazesdk.export.graph import (
+    ExportGraph,
+    example_inputs,
+    input_names,
+    input_shapes,
+    output_shapes,
+)
 from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
@@ -62,9 +69,11 @@ class CoreMLExport(ExportedModel):
         model = self.mlmodel
         if getattr(model, "__proxy__", None) is None:          # loaded with skip_model_load
             model = ct.models.MLModel(model.get_spec(), weights_dir=model.weights_dir)
+        names = self.output_names
 
-        def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-            return np.asarray(model.predict(dict(inputs))[OUTPUT_NAME], np.float32)
+        def run(inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+            got = model.predict(dict(inputs))
+            return [np.asarray(got[name], np.float32) for name in names]
 
         return run
 
@@ -126,9 +135,10 @@ def program_summary(mlmodel: Any) -> dict[str, Any]:
 def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, object] = "fp32",
                   samples: ExportSamples | None = None,
                   tolerance: ParityTolerance | None = None, source: str = "",
-                  training_data: str = "unknown") -> CoreMLExport:
+                  training_data: str = "unknown", features: bool = False) -> CoreMLExport:
     """``model`` as a Core ML ML Program, batch 1 (inputs ``face, left_eye, right_eye[,
-    face_grid]``, output ``gaze_cm``). ``quant``: ``"fp32"``, ``"fp16"`` or ``"int8"``
+    face_grid]``, output ``gaze_cm``; with ``features``, also ``features`` (1, 128),
+    ``model.features`` of the frame). ``quant``: ``"fp32"``, ``"fp16"`` or ``"int8"``
     (weights only, from the fp16 program). Parity with torch runs on macOS; elsewhere it is
     reported as not run and the program is checked instead (int8 must hold int8 weights)."""
     settings = as_quant_config(quant).resolve("coreml")
@@ -137,7 +147,7 @@ def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
         import coremltools as ct
         import torch
 
-        graph = ExportGraph(model)
+        graph = ExportGraph(model, features=features)
         ex = example_inputs(model, batch=1)
         traced = torch.jit.trace(graph, tuple(ex[n] for n in names))
         precision = ct.precision.FLOAT32 if settings["precision"] == "fp32" \
@@ -145,7 +155,7 @@ def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
         ml = ct.convert(
             traced, inputs=[ct.TensorType(name=n, shape=tuple(ex[n].shape), dtype=np.float32)
                             for n in names],
-            outputs=[ct.TensorType(name=OUTPUT_NAME, dtype=np.float32)],
+            outputs=[ct.TensorType(name=n, dtype=np.float32) for n in graph.output_names],
             convert_to="mlprogram", compute_precision=precision,
             minimum_deployment_target=getattr(ct.target, DEPLOYMENT_TARGET),
             skip_model_load=sys.platform != "darwin")
@@ -157,7 +167,7 @@ def export_coreml(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
                 granularity="per_channel" if settings["per_channel"] else "per_tensor",
                 weight_threshold=settings["weight_threshold"]))
             ml = cto.linear_quantize_weights(ml, config=config)
-    inputs, outputs = tensor_specs(input_shapes(model), 1)
+    inputs, outputs = tensor_specs(input_shapes(model), 1, outputs=output_shapes(features))
     doc = build_metadata(model, fmt="coreml", precision=settings["precision"],
                          quantization=settings, batch=1,
                          runtime=f"Core ML, ML Program ({DEPLOYMENT_TARGET}+ / macOS 13+)",

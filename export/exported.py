@@ -11,7 +11,8 @@ vectors ``<artifact>.golden/`` that an app developer runs on the phone:
 - ``NNN_face_grid.png`` (face-grid models): 25x25, 255 where the grid is 1.
 - hybrid models: each sample's ``eye_geometry`` (4 numbers) in ``expected.json``.
 - ``inputs.npz``: the same inputs as float32 arrays, exactly as fed here.
-- ``expected.json``: the gaze (cm) each sample must give, and the tolerance.
+- ``expected.json``: the gaze (cm) each sample must give, and the tolerance; for an export with
+  the ``features`` output, each sample's 128 features too, with their own tolerance.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from gazesdk.export.metadata import (
     side_path,
     write_metadata,
 )
-from gazesdk.export.parity import ParityReport, ParityTolerance, check_parity, torch_predict
+from gazesdk.export.parity import (
+    ParityReport,
+    ParityTolerance,
+    check_parity,
+    torch_features,
+    torch_predict,
+)
 from gazesdk.export.samples import ExportSamples
 
 GOLDEN_COUNT = 8
@@ -41,8 +48,11 @@ RUN_CHUNK = 64          # rows per call for graphs that take any batch
 # What a phone may differ by from this machine's runtime on the golden vectors (other kernels,
 # other CPUs): far below what a wrong colour order, layout or scale gives (several cm).
 GOLDEN_TOLERANCE_CM = {"fp32": 0.01, "fp16": 0.1, "int8": 0.5}
+# The same for the features, as a share of the largest |feature| of the golden samples.
+GOLDEN_FEATURES_TOLERANCE = {"fp32": 1e-3, "fp16": 0.02, "int8": 0.1}
 
-Runner = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+# One batch in -> every output in metadata order (a one-output graph may return the array)
+Runner = Callable[[Mapping[str, np.ndarray]], "list[np.ndarray] | np.ndarray"]
 
 
 class ExportedModel(ABC):
@@ -54,7 +64,7 @@ class ExportedModel(ABC):
     def __init__(self, metadata: dict[str, Any]) -> None:
         self.metadata = metadata
         self.parity: ParityReport | None = None
-        self._golden: tuple[dict[str, np.ndarray], np.ndarray] | None = None
+        self._golden: tuple[dict[str, np.ndarray], list[np.ndarray]] | None = None
         self._runners: dict[int, Runner] = {}
 
     @property
@@ -64,6 +74,15 @@ class ExportedModel(ABC):
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(t["name"] for t in self.metadata["inputs"])
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """``("gaze_cm",)``, or ``("gaze_cm", "features")`` for an export with features."""
+        return tuple(t["name"] for t in self.metadata.get("outputs", [{"name": "gaze_cm"}]))
+
+    @property
+    def has_features(self) -> bool:
+        return "features" in self.output_names
 
     @property
     def batch(self) -> int | None:
@@ -83,7 +102,7 @@ class ExportedModel(ABC):
     @abstractmethod
     def _make_runner(self, threads: int) -> Runner:
         """A function running one batch of validated float32 inputs (the graph's batch size
-        when it is fixed) and returning (n, 2) float32."""
+        when it is fixed) and returning every output, in :attr:`output_names` order."""
 
     @abstractmethod
     def _write(self, path: Path) -> None:
@@ -104,19 +123,32 @@ class ExportedModel(ABC):
     def run(self, inputs: Mapping[str, np.ndarray], *, threads: int = 1) -> np.ndarray:
         """(N, 2) gaze in cm for inputs ``{name: array}``: patches (N, 3, 64, 64) RGB in
         [0, 1], face grid (N, 25, 25) of 0/1 (see ``metadata["inputs"]``)."""
+        return self.run_all(inputs, threads=threads)[0]
+
+    def run_all(self, inputs: Mapping[str, np.ndarray], *, threads: int = 1
+                ) -> list[np.ndarray]:
+        """Every output for ``inputs`` (as :meth:`run`), in :attr:`output_names` order:
+        gaze (N, 2) cm, then features (N, 128) when the export has them."""
         x = self._checked(inputs)
         n = len(next(iter(x.values())))
         run = self.runner(threads)
         step = self.batch or RUN_CHUNK              # bounded memory for big models
-        out = np.zeros((n, 2), np.float32)
+        tails = [tuple(t["shape"][1:]) for t in self.metadata.get("outputs", [])] or [(2,)]
+        outs = [np.zeros((n, *tail), np.float32) for tail in tails]
         for i in range(0, n, step):
             part = {k: v[i:i + step] for k, v in x.items()}
             m = len(next(iter(part.values())))
             if self.batch is not None and m < self.batch:  # pad a fixed batch, keep its rows
                 part = {k: np.concatenate([v, np.repeat(v[-1:], self.batch - m, 0)])
                         for k, v in part.items()}
-            out[i:i + m] = np.asarray(run(part), np.float32).reshape(-1, 2)[:m]
-        return out
+            got = run(part)
+            got = [got] if isinstance(got, np.ndarray) else list(got)
+            if len(got) != len(outs):
+                raise ArtifactError(f"the {self.format} model gave {len(got)} outputs; its "
+                                    f"metadata names {len(outs)}")
+            for out, y, tail in zip(outs, got, tails, strict=True):
+                out[i:i + m] = np.asarray(y, np.float32).reshape(-1, *tail)[:m]
+        return outs
 
     def _checked(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         if not isinstance(inputs, Mapping):
@@ -158,7 +190,10 @@ class ExportedModel(ABC):
         golden = ExportSamples({k: np.rint(np.clip(v, 0, 1) * 255).astype(np.float32) / 255
                                 for k, v in golden.inputs.items()},
                                golden.gaze_cm, golden.sequence, golden.source)
-        self._golden = (golden.for_model(self.input_names), torch_predict(model, golden))
+        torch_out = [torch_predict(model, golden)]
+        if self.has_features:
+            torch_out.append(torch_features(model, golden))
+        self._golden = (golden.for_model(self.input_names), torch_out)
         return self.parity
 
     def export(self, path: str | os.PathLike) -> Path:
@@ -189,10 +224,17 @@ class ExportedModel(ABC):
         import cv2
 
         assert self._golden is not None
-        inputs, torch_cm = self._golden
+        inputs, torch_out = self._golden
+        torch_cm = torch_out[0]
         expected_from = "artifact" if self.can_run else "torch"
-        cm = self.run(inputs) if self.can_run else torch_cm
+        outs = self.run_all(inputs) if self.can_run else torch_out
+        cm = outs[0]
+        features = outs[self.output_names.index("features")] if self.has_features else None
         folder.mkdir(parents=True)
+        if self.has_features:           # for a port of the on-device calibration (issue 18)
+            from gazesdk.calibration.golden import golden_vectors
+
+            (folder / "calibration.json").write_text(json.dumps(golden_vectors(), indent=1))
         samples = []
         for i in range(len(cm)):
             files = {}
@@ -209,6 +251,8 @@ class ExportedModel(ABC):
             samples.append({"id": f"{i:03d}", "files": files, **values,
                             "gaze_cm": [float(v) for v in cm[i]],
                             "torch_gaze_cm": [float(v) for v in torch_cm[i]]})
+            if features is not None:
+                samples[-1]["features"] = [float(v) for v in features[i]]
         np.savez(folder / "inputs.npz", **inputs)
         tol = GOLDEN_TOLERANCE_CM[self.precision]
         how = ("decode each PNG as RGB, divide by 255, lay out channels first (the face grid: "
@@ -220,9 +264,21 @@ class ExportedModel(ABC):
             q = t["quantization"]
             how += (f"; {t['name']} is a {t['dtype']} input: feed clip(round(x / {q['scale']!r})"
                     f" + {q['zero_point']}) of the values x above")
-        (folder / "expected.json").write_text(json.dumps({
-            "output": "gaze_cm", "units": "cm", "expected_from": expected_from,
-            "tolerance_cm": tol, "samples": samples, "how": how}, indent=2) + "\n")
+        spec: dict[str, Any] = {"output": "gaze_cm", "units": "cm",
+                                "expected_from": expected_from, "tolerance_cm": tol}
+        if features is not None:
+            spec["outputs"] = list(self.output_names)
+            spec["features_tolerance"] = float(
+                GOLDEN_FEATURES_TOLERANCE[self.precision] * max(np.abs(features).max(), 1e-6))
+            how += ("; features: compare the model's second output, element by element, with "
+                    "each sample's features within features_tolerance")
+            for t in self.metadata["outputs"]:
+                if t["dtype"] != "float32":
+                    q = t["quantization"]
+                    how += (f" ({t['name']} is a {t['dtype']} output: read (q - "
+                            f"{q['zero_point']}) * {q['scale']!r})")
+        spec.update(samples=samples, how=how)
+        (folder / "expected.json").write_text(json.dumps(spec, indent=2) + "\n")
         files = sorted(p for p in folder.iterdir() if p.is_file())
         return {"folder": folder.name, "count": len(cm), "expected_from": expected_from,
                 "tolerance_cm": tol,

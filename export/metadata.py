@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 SCHEMA_NAME = "gazesdk-model-metadata"
 SCHEMA_VERSION = 1
 EMBED_KEY = "gazesdk"
-SIDE_ONLY = ("golden", "parity")          # measured after conversion: not embedded
+# measured after conversion, or reference text for app developers: in the side file only
+SIDE_ONLY = ("golden", "parity", "calibration")
 
 PREPROCESSING = {
     "patch_size": 64,
@@ -157,17 +158,26 @@ DESCRIPTIONS = {
     "eye_geometry": "iris centre in each eye, (left u, left v, right u, right v) in eye widths "
                     "(N, 4): see preprocessing.eye_geometry",
     "gaze_cm": "gaze point (x, y) in cm from the front camera, GazeCapture axes (N, 2)",
+    "features": "penultimate 128-D gaze feature (N, 128): the final fully connected layer + "
+                "ReLU, on which the head predicts gaze_cm; for per-user calibration, e.g. a "
+                "ridge regression fitted on the phone. It is the frame as given: for a mirror-"
+                "averaged model, the un-mirrored frame's feature, not averaged with the "
+                "mirror's",
 }
+DEFAULT_OUTPUTS: dict[str, tuple[int, ...]] = {"gaze_cm": (1, 2)}
 
 
 def tensor_specs(shapes: dict[str, tuple[int, ...]], batch: int | str, *,
                  dtypes: dict[str, str] | None = None,
                  quantization: dict[str, dict[str, float | int]] | None = None,
+                 outputs: dict[str, tuple[int, ...]] | None = None,
                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(inputs, outputs) tensor entries for the metadata: the named inputs at ``batch``
-    ("batch" when dynamic) and the ``gaze_cm`` output; ``dtypes`` and ``quantization`` (scale,
-    zero point) for the tensors that are not float32."""
+    ("batch" when dynamic) and the ``outputs`` (name -> shape, in order; default ``gaze_cm``
+    alone, see :func:`gazesdk.export.graph.output_shapes`); ``dtypes`` and ``quantization``
+    (scale, zero point) for the tensors that are not float32."""
     dtypes, quantization = dtypes or {}, quantization or {}
+    outputs = DEFAULT_OUTPUTS if outputs is None else outputs
 
     def entry(name: str, shape: tuple[int, ...]) -> dict[str, Any]:
         e: dict[str, Any] = {"name": name, "shape": [batch, *shape[1:]],
@@ -179,7 +189,7 @@ def tensor_specs(shapes: dict[str, tuple[int, ...]], batch: int | str, *,
             e["quantization"] = quantization[name]
         return e
 
-    return ([entry(k, v) for k, v in shapes.items()], [entry("gaze_cm", (1, 2))])
+    return ([entry(k, v) for k, v in shapes.items()], [entry(k, v) for k, v in outputs.items()])
 
 
 def build_metadata(model: GazeModel, *, fmt: str, precision: str,
@@ -200,6 +210,11 @@ def build_metadata(model: GazeModel, *, fmt: str, precision: str,
         "preprocessing": preprocessing(model), "decoding": decoding(model),
         "coordinates": COORDINATES,
     }
+    if any(o.get("name") == "features" for o in outputs):
+        from gazesdk.calibration.golden import calibration_spec
+
+        # how an app fits the per-user ridge on these features (issue 18)
+        doc["calibration"] = calibration_spec()
     doc = json.loads(json.dumps(doc))             # plain JSON types only
     validate_metadata(doc, where="the metadata built for export")
     return doc

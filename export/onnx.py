@@ -18,7 +18,13 @@ import numpy as np
 
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import BytesExport, Runner
-from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
+from gazesdk.export.graph import (
+    ExportGraph,
+    example_inputs,
+    input_names,
+    input_shapes,
+    output_shapes,
+)
 from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
@@ -37,7 +43,7 @@ class OnnxExport(BytesExport):
     suffix = ".onnx"
 
     def _make_runner(self, threads: int) -> Runner:
-        return ort_runner(self.model_bytes, threads=threads)
+        return ort_runner(self.model_bytes, threads=threads, outputs=self.output_names)
 
     def proto(self) -> Any:
         """The ``onnx.ModelProto``."""
@@ -46,16 +52,16 @@ class OnnxExport(BytesExport):
         return onnx.load_from_string(self.model_bytes)
 
 
-def _to_onnx(model: GazeModel, opset: int) -> Any:
+def _to_onnx(model: GazeModel, opset: int, features: bool = False) -> Any:
     import torch
 
-    graph = ExportGraph(model)
+    graph = ExportGraph(model, features=features)
     names = input_names(model)
     ex = example_inputs(model, batch=2)       # batch 1 would make torch.export fix the size
     batch = torch.export.Dim("batch", min=1, max=4096)
     program = torch.onnx.export(
         graph, tuple(ex[n] for n in names), input_names=list(names),
-        output_names=[OUTPUT_NAME], dynamic_shapes={n: {0: batch} for n in names},
+        output_names=list(graph.output_names), dynamic_shapes={n: {0: batch} for n in names},
         opset_version=opset, external_data=False, dynamo=True, verbose=False)
     proto = program.model_proto
     return proto
@@ -178,7 +184,8 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
                 calibration: CalibrationData | None = None,
                 samples: ExportSamples | None = None,
                 tolerance: ParityTolerance | None = None, source: str = "",
-                training_data: str = "unknown", opset: int = OPSET) -> OnnxExport:
+                training_data: str = "unknown", opset: int = OPSET,
+                features: bool = False) -> OnnxExport:
     """``model`` as ONNX (input names ``face, left_eye, right_eye[, face_grid]``, output
     ``gaze_cm`` in cm, any batch size), checked by ``onnx.checker`` and by parity with the
     torch model on ``samples`` (default: built-in held-out GazeSim samples).
@@ -186,6 +193,9 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
     ``quant``: ``"fp32"``, ``"fp16"`` (float16 weights and compute, float32 inputs and
     outputs), ``"int8"`` (static QDQ, calibrated on ``calibration``, default built-in GazeSim
     training samples) or a :class:`QuantConfig` (e.g. ``mode="dynamic"``).
+
+    ``features``: a second output ``features`` (N, 128), ``model.features`` of the frame
+    (:class:`~gazesdk.export.graph.ExportGraph`); the gaze output stays as without it.
     """
     settings = as_quant_config(quant).resolve("onnx")
     calibration = calibration_for(settings, calibration, model)
@@ -193,7 +203,7 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
     import onnx
 
     with quiet():
-        proto = _to_onnx(model, opset)
+        proto = _to_onnx(model, opset, features)
         if settings["precision"] == "fp16":
             from onnxruntime.transformers.float16 import convert_float_to_float16
 
@@ -202,7 +212,8 @@ def export_onnx(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, obj
             proto = _quantize(proto, settings, calibration, names)
         proto = compact_names(proto)
         onnx.checker.check_model(proto, full_check=True)
-    inputs, outputs = tensor_specs(input_shapes(model), "batch")
+    inputs, outputs = tensor_specs(input_shapes(model), "batch",
+                                   outputs=output_shapes(features))
     doc = build_metadata(model, fmt="onnx", precision=settings["precision"],
                          quantization=settings, batch="dynamic",
                          runtime=f"ONNX Runtime (opset {opset}; CPU, NNAPI, CoreML, XNNPACK "

@@ -3,14 +3,17 @@ its PT2E quantizer, static (weights and activations, calibrated on real samples)
 (int8 weights, float activations). Runs with the ai-edge-litert interpreter, the same runtime
 as Android's LiteRT.
 
-The graph has batch 1 (what a phone runs per frame). Inputs and output are named in the
+The graph has batch 1 (what a phone runs per frame). Inputs and outputs are named in the
 ``serving_default`` signature: ``face``, ``left_eye``, ``right_eye``[, ``face_grid``] and
-``gaze_cm``. In the static int8 model the patches stay float32 (the graph's first op, the
-normalisation, runs in float before the first quantize) and the output is float32 (the
-ordinal decoding sums sigmoids in float); the face grid, which feeds a quantized fully
-connected layer directly, is an **int8 input**: quantize it with the scale and zero point in the
-metadata, ``q = clip(round(x / scale) + zero_point, -128, 127)``, i.e. 0 -> -128, 1 -> 127 with
-the calibrated (1/255, -128). :meth:`TFLiteExport.run` does this for every int8 tensor.
+``gaze_cm`` (and ``features`` when exported with them: read outputs by name, not position). In
+the static int8 model the patches stay float32 (the graph's first op, the normalisation, runs in
+float before the first quantize) and the gaze output is float32 (the ordinal decoding sums
+sigmoids in float); the face grid, which feeds a quantized fully connected layer directly, is an
+**int8 input**: quantize it with the scale and zero point in the metadata,
+``q = clip(round(x / scale) + zero_point, -128, 127)``, i.e. 0 -> -128, 1 -> 127 with the
+calibrated (1/255, -128). The ``features`` output of a static int8 model is int8 too: read it
+as ``(q - zero_point) * scale`` with the metadata's values. :meth:`TFLiteExport.run` does this
+for every int8 tensor.
 
 Metadata is embedded as a flatbuffer metadata entry named ``gazesdk`` (JSON); no tflite-support
 needed. Internal tensor names (module paths from torch.export, ~15% of a small int8 file) are
@@ -26,7 +29,13 @@ import numpy as np
 
 from gazesdk.export._toolchain import quiet
 from gazesdk.export.exported import BytesExport, Runner
-from gazesdk.export.graph import OUTPUT_NAME, ExportGraph, example_inputs, input_names, input_shapes
+from gazesdk.export.graph import (
+    ExportGraph,
+    example_inputs,
+    input_names,
+    input_shapes,
+    output_shapes,
+)
 from gazesdk.export.metadata import EMBED_KEY, ArtifactError, build_metadata, embedded, tensor_specs
 from gazesdk.export.parity import ParityTolerance
 from gazesdk.export.quant import QuantConfig, as_quant_config
@@ -45,7 +54,7 @@ class TFLiteExport(BytesExport):
 
     def _make_runner(self, threads: int) -> Runner:
         with quiet():
-            return litert_runner(self.model_bytes, threads=threads)
+            return litert_runner(self.model_bytes, threads=threads, outputs=self.output_names)
 
     def ops(self) -> list[str]:
         """The operator of every node of the graph, in order (for checks)."""
@@ -57,7 +66,8 @@ class TFLiteExport(BytesExport):
 
 
 def _named(graph: ExportGraph) -> Any:
-    """The graph with its output named ``gaze_cm`` in the signature (a dict output)."""
+    """The graph with its outputs named (``gaze_cm``[, ``features``]) in the signature (a dict
+    output)."""
     import torch
 
     class Named(torch.nn.Module):
@@ -66,17 +76,19 @@ def _named(graph: ExportGraph) -> Any:
             self.body = graph           # not "graph": fx modules have their own
 
         def forward(self, **inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-            return {OUTPUT_NAME: self.body(**inputs)}
+            out = self.body(**inputs)
+            outs = out if isinstance(out, tuple) else (out,)
+            return dict(zip(graph.output_names, outs, strict=True))
 
     return Named().eval()
 
 
-def _convert(model: GazeModel, settings: dict[str, Any], calibration: CalibrationData | None
-             ) -> bytes:
+def _convert(model: GazeModel, settings: dict[str, Any], calibration: CalibrationData | None,
+             features: bool = False) -> bytes:
     import litert_torch
     import torch
 
-    net = _named(ExportGraph(model))
+    net = _named(ExportGraph(model, features=features))
     names = input_names(model)
     sample = example_inputs(model, batch=1)
     if settings["precision"] == "fp32":
@@ -103,9 +115,41 @@ def _convert(model: GazeModel, settings: dict[str, Any], calibration: Calibratio
                             for k in names})
     # fold_quantize=False: folded weights break the stablehlo lowering (litert-torch #588)
     converted = convert_pt2e(prepared, fold_quantize=False)
+    if features and not dynamic:
+        _features_from_head_input(converted)
     return litert_torch.convert(converted, sample_kwargs=sample,
                                 quant_config=LiteQuantConfig(pt2e_quantizer=quantizer)
                                 ).model_content()
+
+
+def _features_from_head_input(gm: Any) -> None:
+    """Make the features output read the quantized tensor the head reads, in place.
+
+    PT2E quantizes the final FC's output before its ReLU and the head's input after it; the
+    converter folds that ``dequantize -> ReLU -> quantize`` into one FC with a fused ReLU, but
+    only while the ReLU has no other consumer. A float features output would be one: the gaze
+    path would then round twice (the pre-ReLU grid, then the head's) and move by tenths of a cm
+    on the bundled model. Reading the head's dequantized input instead keeps the gaze graph
+    exactly as without features, and gives the app exactly the features the head saw.
+    """
+    import torch
+
+    def is_call(node: Any, name: str) -> bool:
+        return getattr(node, "op", "") == "call_function" and \
+            str(node.target).split(".")[-2:-1] == [name]
+
+    linears = [n for n in gm.graph.nodes if n.op == "call_function"
+               and n.target == torch.ops.aten.linear.default]
+    dq = linears[-1].args[0] if linears else None            # the head is the last linear
+    q = dq.args[0] if is_call(dq, "dequantize_per_tensor") else None
+    if not is_call(q, "quantize_per_tensor"):
+        raise ArtifactError("TFLite int8 with features: the head's input is not a quantized "
+                            "tensor (unexpected PT2E graph)")
+    source = q.args[0]
+    for user in [u for u in source.users if u is not q]:
+        user.replace_input_with(source, dq)
+    gm.graph.lint()
+    gm.recompile()
 
 
 def _io_details(model_bytes: bytes) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
@@ -182,21 +226,25 @@ def export_tflite(model: GazeModel, *, quant: QuantConfig | str | Mapping[str, o
                   calibration: CalibrationData | None = None,
                   samples: ExportSamples | None = None,
                   tolerance: ParityTolerance | None = None, source: str = "",
-                  training_data: str = "unknown") -> TFLiteExport:
+                  training_data: str = "unknown", features: bool = False) -> TFLiteExport:
     """``model`` as a batch-1 .tflite (signature ``serving_default``: inputs ``face,
     left_eye, right_eye[, face_grid]``, output ``gaze_cm`` in cm), checked by parity with the
     torch model on ``samples`` (default: built-in held-out GazeSim samples).
 
     ``quant``: ``"fp32"``, ``"int8"`` (static, calibrated on ``calibration``, default built-in
     GazeSim training samples) or ``QuantConfig(precision="int8", mode="dynamic")``.
+
+    ``features``: a second signature output ``features`` (1, 128), ``model.features`` of the
+    frame (:class:`~gazesdk.export.graph.ExportGraph`); the gaze output stays as without it.
     """
     settings = as_quant_config(quant).resolve("tflite")
     calibration = calibration_for(settings, calibration, model)
     with quiet():
-        raw = _convert(model, settings, calibration)
+        raw = _convert(model, settings, calibration, features)
     raw = rewrite_flatbuffer(raw, shorten_names=True)
     dtypes, io_quant = _io_details(raw)
-    inputs, outputs = tensor_specs(input_shapes(model), 1, dtypes=dtypes, quantization=io_quant)
+    inputs, outputs = tensor_specs(input_shapes(model), 1, dtypes=dtypes, quantization=io_quant,
+                                   outputs=output_shapes(features))
     doc = build_metadata(model, fmt="tflite", precision=settings["precision"],
                          quantization=settings, batch=1,
                          runtime="LiteRT / TensorFlow Lite interpreter (XNNPACK on CPU)",

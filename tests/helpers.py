@@ -94,3 +94,39 @@ class CountingDetector:
 
     def close(self) -> None:
         pass
+
+
+def tiny_mirror_model(*, seed: int = 0):  # noqa: ANN201 - a GazeModel (torch imported lazily)
+    """A tiny mirror-averaged model for export tests: like the export conftest's ``tiny_model``
+    (head scaled up so outputs spread over centimetres), with the mirrored pass in the graph,
+    where the features output is the un-mirrored half of the batch."""
+    from gazesdk.losses.ordinal import OrdinalBins
+    from gazesdk.models import create_model
+
+    torch.manual_seed(seed)
+    model = create_model("compact", width_mult=0.25, bins=OrdinalBins(bins=16)).eval()
+    model.set_mirror_average(True)
+    with torch.no_grad():
+        model.head.linear.weight.mul_(40)
+    return model
+
+
+def cached_exports(export, model, export_samples):  # noqa: ANN001, ANN201
+    """``get(quant="fp32", features=True)``: ``export(model, ...)`` (export_onnx,
+    export_tflite) run once per (quant, features), with a relative int8 tolerance."""
+    from gazesdk.export import ParityTolerance
+    from gazesdk.export.parity import torch_predict
+
+    calib, held = export_samples
+    spread = float(torch_predict(model, held).std(0).mean())
+    made: dict = {}
+
+    def get(quant: str = "fp32", features: bool = True):  # noqa: ANN202
+        if (quant, features) not in made:
+            tol = ParityTolerance(mean_abs_cm=0.5 * spread, features_mean_rel=0.15) \
+                if quant == "int8" else None
+            made[(quant, features)] = export(model, quant=quant, calibration=calib,
+                                             samples=held, tolerance=tol, features=features)
+        return made[(quant, features)]
+
+    return get

@@ -16,7 +16,7 @@ from gazesdk import __version__
 from gazesdk.errors import GazeSDKError
 
 SUBCOMMANDS = ("sim", "models", "train", "pretrain", "eval", "export", "assets", "benchmark",
-               "demo")
+               "demo", "calibrate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -77,6 +77,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector-model", metavar="PATH",
                    help="BlazeFace short-range .tflite (default: the cached copy; see gazesdk "
                         "assets)")
+    p.add_argument("--calibrate", type=int, choices=(1, 5, 9, 13), metavar="N",
+                   help="start with an N-point calibration (1, 5, 9 or 13) drawn on the demo's "
+                        "screen, then apply it; on a video or images give --targets")
+    p.add_argument("--targets", type=Path, metavar="FILE",
+                   help="with --calibrate on a video or images: JSON list of the times (ms) "
+                        "each target appeared, validation points included")
+    p.add_argument("--dwell-ms", type=_positive, default=1500,
+                   help="with --calibrate on a camera: how long each target shows (default "
+                        "1500)")
+    p.add_argument("--calibration", type=Path, metavar="FILE",
+                   help="apply a saved calibration profile (JSON)")
+    p.add_argument("--calibration-out", type=Path, metavar="FILE",
+                   help="with --calibrate: save the fitted profile here")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=_demo)
 
@@ -289,6 +302,29 @@ def _output_kind(out: Path | None) -> str:
 
 
 # -- the command -------------------------------------------------------------------------------
+def _calibration_plan(args: argparse.Namespace) -> list[int] | None:
+    """The targets' onset times from --targets (None: scheduled live); checked up front."""
+    if args.calibrate is None:
+        for flag, value in (("--targets", args.targets),
+                            ("--calibration-out", args.calibration_out)):
+            if value is not None:
+                raise ConfigError(f"{flag} needs --calibrate N")
+        return None
+    if args.calibration is not None:
+        raise ConfigError("give --calibrate N (calibrate now) or --calibration FILE (apply a "
+                          "saved profile), not both")
+    if args.targets is None:
+        if args.camera is None:
+            raise ConfigError("--calibrate on a video or images needs --targets FILE: the times "
+                              "each target was shown while it was recorded")
+        return None
+    from gazesdk.calibration import point_pattern
+    from gazesdk.cli.demo_calibration import read_onsets
+
+    p = point_pattern(args.calibrate, args.geometry, args.orientation)
+    return read_onsets(args.targets, len(p.targets) + len(p.validation))
+
+
 def _demo(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -299,7 +335,9 @@ def _demo(args: argparse.Namespace) -> int:
         model=args.model, backend=args.backend, precision=args.precision,
         geometry=args.geometry, orientation=args.orientation, running_mode=RunningMode.VIDEO,
         smoothing=SmoothingOptions(method=args.smoothing), detector_model=args.detector_model,
-        return_patches=True)
+        return_patches=True,
+        calibration=None if args.calibration is None else str(args.calibration))
+    onsets = _calibration_plan(args)
     kind = _output_kind(args.out)
     source = _open_source(args)
     try:
@@ -316,6 +354,13 @@ def _demo(args: argparse.Namespace) -> int:
     bar = None
     try:
         with GazeEstimator.create_from_options(options) as estimator:
+            calibration = None
+            if args.calibrate is not None:
+                from gazesdk.cli.demo_calibration import DemoCalibration
+
+                calibration = DemoCalibration(args.calibrate, estimator, onsets_ms=onsets,
+                                              dwell_ms=args.dwell_ms,
+                                              out=args.calibration_out)
             bar = tqdm(total=total, unit="frame", disable=args.quiet or source.live,
                        file=sys.stderr, leave=False)
             start = last = time.perf_counter()
@@ -323,7 +368,10 @@ def _demo(args: argparse.Namespace) -> int:
                 result = estimator.estimate_for_video(rgb, ts)
                 frames += 1
                 valid += result.valid
-                if not sink.show(annotate(rgb, result, estimator.mapper, fps=fps)):
+                target, status = (calibration.step(ts, result) if calibration is not None
+                                  else (None, ""))
+                if not sink.show(annotate(rgb, result, estimator.mapper, fps=fps,
+                                          target_pt=target, status=status)):
                     break
                 bar.update(1)
                 now = time.perf_counter()
@@ -332,6 +380,8 @@ def _demo(args: argparse.Namespace) -> int:
                 last = now
                 if args.max_frames is not None and frames >= args.max_frames:
                     break
+            if calibration is not None:
+                calibration.end_of_stream()
             elapsed = time.perf_counter() - start
     finally:
         if bar is not None:

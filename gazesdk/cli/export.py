@@ -3,6 +3,8 @@
 Each artifact is written with ``<artifact>.json`` (metadata, sha256, parity report) and
 ``<artifact>.golden/`` (golden vectors). Calibration (static int8) and parity samples come from
 ``--data`` (its train and test splits) or, by default, from a small GazeSim set made on the spot.
+``--features`` adds the model's penultimate 128-D feature as a second output, for per-user
+calibration fitted on the phone.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="dataset for calibration (train split) and parity (test "
                                   "split); default: a GazeSim set made on the spot")
     p.add_argument("--name", help="artifact base name (default gaze_<backbone>)")
+    p.add_argument("--features", action="store_true",
+                   help="also output the penultimate 128-D gaze feature ('features', after "
+                        "gaze_cm), for per-user calibration on the phone; gaze is unchanged")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_export)
@@ -145,7 +150,8 @@ def _export(args: argparse.Namespace) -> int:
     for fmt, precision in bar:
         bar.set_description(f"{fmt} {precision}")
         kwargs: dict[str, Any] = {"quant": quants[(fmt, precision)], "samples": held,
-                                  "source": str(args.checkpoint), "training_data": training}
+                                  "source": str(args.checkpoint), "training_data": training,
+                                  "features": args.features}
         if fmt != "coreml":
             kwargs["calibration"] = calib
         exported = exporter(fmt)(model, **kwargs)
@@ -158,7 +164,10 @@ def _export(args: argparse.Namespace) -> int:
                      "parity_max_cm": par["max_abs_cm"], "parity_mean_cm": par["mean_abs_cm"],
                      "error_cm": par["error_cm_export"], "error_cm_torch": par["error_cm_torch"],
                      "msd_cm": par["msd_cm_export"], "parity": "passed" if par["passed"]
-                     else ("not run: " + par["note"] if not par["ran"] else "failed")})
+                     else ("not run: " + par["note"] if not par["ran"] else "failed"),
+                     "outputs": [t["name"] for t in meta["outputs"]],
+                     "features_max_rel": par.get("features_max_rel"),
+                     "features_mean_rel": par.get("features_mean_rel")})
     bar.close()
     if args.json:
         print(json.dumps({"checkpoint": str(args.checkpoint), "samples": held.source,
@@ -175,6 +184,11 @@ def _export(args: argparse.Namespace) -> int:
         print(f"{r['format']:<7} {r['precision']:<5} {r['size_bytes'] / 1e6:>7.2f}MB "
               f"{_fmt(r['parity_max_cm'], 4):>10} {_fmt(r['error_cm']):>7} "
               f"{_fmt(r['msd_cm']):>6}  {status:<8} {Path(r['path']).name}")
+    if args.features:
+        print("features output (N, 128), exported vs torch, |diff| relative to the features' "
+              "size: " + "; ".join(f"{r['format']} {r['precision']} max "
+                                   f"{_fmt(r['features_max_rel'], 4)}, mean "
+                                   f"{_fmt(r['features_mean_rel'], 4)}" for r in rows))
     if any(r["parity"].startswith("not run") for r in rows):
         print("Core ML: parity not run (prediction needs macOS); its program was checked "
               "(inputs, outputs, op types, int8 weights).")

@@ -37,6 +37,7 @@ SCREEN_EDGE: Color = (160, 160, 170)
 CAMERA: Color = (0, 160, 255)
 CURSOR: Color = (255, 40, 40)
 CURSOR_OFF_SCREEN: Color = (255, 150, 0)
+TARGET: Color = (60, 220, 90)            # a calibration target
 RAW_POINT: Color = (130, 130, 150)
 TEXT: Color = (235, 235, 235)
 TEXT_INVALID: Color = (255, 110, 110)
@@ -45,7 +46,7 @@ PAD = 8
 PATCH_PX = 128                   # each model patch is enlarged to this side
 LABEL_H = 18
 MIN_PANEL_H = 480                # below this the phone would be too small to read
-TEXT_BAND_H = 2 * 20 + PAD
+TEXT_BAND_H = 3 * 20 + PAD           # two lines, and one for calibration progress
 CURSOR_RADIUS = 7
 RAW_RADIUS = 3
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -167,8 +168,8 @@ def screen_to_canvas(x_pt: float, y_pt: float, screen: Rect, size_pt: tuple[floa
     return screen.x + u * screen.w, screen.y + v * screen.h, on
 
 
-def _draw_phone(canvas: np.ndarray, result: GazeResult, mapper: ScreenMapper, lay: Layout
-                ) -> None:
+def _draw_phone(canvas: np.ndarray, result: GazeResult, mapper: ScreenMapper, lay: Layout,
+                target_pt: tuple[float, float] | None = None) -> None:
     ph, sc = lay.phone, lay.screen
     radius = max(2, min(ph.w, ph.h) // 12)
     # the phone body: a rounded rectangle as two rectangles and four discs
@@ -182,6 +183,10 @@ def _draw_phone(canvas: np.ndarray, result: GazeResult, mapper: ScreenMapper, la
     cv2.rectangle(canvas, (sc.x - 1, sc.y - 1), (sc.x + sc.w, sc.y + sc.h), SCREEN_EDGE, 1)
     canvas[sc.y:sc.y + sc.h, sc.x:sc.x + sc.w] = SCREEN
     cv2.circle(canvas, _pt(*lay.camera), 4, CAMERA, -1, cv2.LINE_AA)
+    if target_pt is not None:          # a calibration target: a ring with a centre dot
+        tx, ty, _ = screen_to_canvas(target_pt[0], target_pt[1], sc, mapper.size_pt)
+        cv2.circle(canvas, _pt(tx, ty), CURSOR_RADIUS + 4, TARGET, 2, cv2.LINE_AA)
+        cv2.circle(canvas, _pt(tx, ty), 2, TARGET, -1, cv2.LINE_AA)
     if result.valid and result.raw_gaze_cm is not None and result.screen is not None:
         raw = mapper(*result.raw_gaze_cm)
         rx, ry, _ = screen_to_canvas(raw.x_pt, raw.y_pt, sc, mapper.size_pt)
@@ -207,12 +212,14 @@ def describe(result: GazeResult, fps: float | None = None) -> tuple[str, str]:
 
 
 def annotate(frame_rgb: np.ndarray, result: GazeResult, mapper: ScreenMapper, *,
-             fps: float | None = None, max_frame_height: int = 720) -> np.ndarray:
+             fps: float | None = None, max_frame_height: int = 720,
+             target_pt: tuple[float, float] | None = None, status: str = "") -> np.ndarray:
     """One RGB uint8 canvas for a frame and its result (see the module for the layout).
 
     ``mapper`` is the estimator's :class:`~gazesdk.runtime.screen.ScreenMapper` (its device
     and orientation); ``fps`` is shown when given. Patches appear only when the estimator runs
-    with ``return_patches=True``.
+    with ``return_patches=True``. ``target_pt``: a calibration target to draw on the screen
+    (screen points); ``status``: a third text line (the calibration's progress).
     """
     lay = layout(frame_rgb.shape, mapper, max_frame_height=max_frame_height)
     canvas = np.empty((lay.size[1], lay.size[0], 3), np.uint8)
@@ -220,9 +227,10 @@ def annotate(frame_rgb: np.ndarray, result: GazeResult, mapper: ScreenMapper, *,
     face = draw_face(frame_rgb, result, lay.frame_scale)
     canvas[:face.shape[0], :face.shape[1]] = face
     _draw_patches(canvas, result, lay.patches)
-    _draw_phone(canvas, result, mapper, lay)
+    _draw_phone(canvas, result, mapper, lay, target_pt)
     color = TEXT if result.valid else TEXT_INVALID
-    for i, line in enumerate(describe(result, fps)):
+    lines = describe(result, fps) + ((status,) if status else ())
+    for i, line in enumerate(lines):
         cv2.putText(canvas, line, (PAD, lay.text.y + 18 + 20 * i), _FONT, 0.45,
                     color if i == 0 else TEXT, 1, cv2.LINE_AA)
     return canvas

@@ -25,8 +25,10 @@ import numpy as np
 
 from gazesdk.errors import ConfigError
 from gazesdk.runtime.backends import Backend, ModelSpec, create_backend
+from gazesdk.runtime.backends.base import FEATURES_NAME
 from gazesdk.runtime.blink import BlinkDetector
 from gazesdk.runtime.box_stabiliser import BoxStabiliser
+from gazesdk.runtime.calibrate import CalibrationStage
 from gazesdk.runtime.crops import (
     BoxPlacement,
     CropBoxes,
@@ -125,6 +127,12 @@ class GazeEstimator:
         self.stabiliser = (BoxStabiliser(options.box_stabiliser)
                            if options.box_stabiliser is not None and video else None)
         self.mapper = ScreenMapper(options.device_geometry(), options.orientation)
+        self.has_features = FEATURES_NAME in getattr(self.spec, "output_names", ())
+        self.calibration = CalibrationStage(
+            metadata=self.backend.metadata, device=options.device_geometry(),
+            orientation=options.orientation, has_features=self.has_features,
+            calibration=options.calibration, guard=options.calibration_guard,
+            implicit=options.implicit, drift=options.drift)
         self.smoother = create_smoother(options.smoothing)
         self._last_ts: int | None = None
         self._frame = 0
@@ -157,10 +165,32 @@ class GazeEstimator:
         self._last_ts = ts
         return self._process(frame, ts)
 
+    def set_calibration(self, calibration: Any) -> None:
+        """Apply another profile (a CalibrationProfile, a path, or None for none) from the next
+        frame on, e.g. one just fitted by a CalibrationSession on this stream; checked as at
+        creation. Taps learnt so far are forgotten."""
+        o = self.options
+        self.calibration = CalibrationStage(
+            metadata=self.backend.metadata, device=o.device_geometry(),
+            orientation=o.orientation, has_features=self.has_features,
+            calibration=calibration, guard=o.calibration_guard, implicit=o.implicit,
+            drift=o.drift)
+
+    def add_implicit_sample(self, screen_point: tuple[float, float], timestamp_ms: int) -> bool:
+        """Implicit calibration: the user looked at ``screen_point`` (screen points, the
+        user's frame) at ``timestamp_ms`` (the frames' clock), e.g. a tap on a button. The
+        correction is updated from the gaze of the frames just before (bounded and recency
+        weighted: :mod:`gazesdk.calibration.implicit`); False when no recent frame had a
+        gaze to pair it with."""
+        if self._closed:
+            raise ValueError("the estimator is closed")
+        return self.calibration.add_implicit_sample(screen_point, timestamp_ms)
+
     def reset(self) -> None:
-        """Forget the stream: timestamps, the face track and the smoother's, stabiliser's and
-        blink detector's state."""
+        """Forget the stream: timestamps, the face track and the smoother's, stabiliser's,
+        blink detector's and drift monitor's state (taps learnt are kept)."""
         self._last_ts = None
+        self.calibration.reset()
         self._forget_face()
         if self.smoother is not None:
             self.smoother.reset()
@@ -321,17 +351,23 @@ class GazeEstimator:
             inputs[GEOMETRY_NAME] = geometry[None]
         feed = {k: inputs[k] for k in self.spec.input_names}
         t2 = clock()
-        raw = self.backend.infer(feed)[0]
+        features = None
+        if self.has_features:
+            out = self.backend.infer_all(feed)
+            raw, features = out[0][0], np.asarray(out[1][0], np.float32)
+        else:
+            raw = self.backend.infer(feed)[0]
         t3 = clock()
         raw_xy = (float(raw[0]), float(raw[1]))
         if not np.isfinite(raw_xy).all():
             return GazeResult(False, invalid_reason=InvalidReason.BAD_FRAME,
                               message="the model returned a non-finite gaze", timestamp_ms=ts,
                               timings=timings, **box_fields, **fields)
-        xy = raw_xy
+        cal = self.calibration(raw_xy, features, fields.get("head_pose"), ts)
+        xy = cal.gaze_cm
         t4 = clock()
         if self.smoother is not None and ts is not None:
-            s = self.smoother(np.asarray(raw_xy), float(ts))
+            s = self.smoother(np.asarray(xy), float(ts))
             xy = (float(s[0]), float(s[1]))
         t5 = clock()
         screen = self.mapper(*xy)
@@ -339,6 +375,8 @@ class GazeEstimator:
         grid = inputs["face_grid"][0].astype(np.uint8)
         return GazeResult(
             True, gaze_cm=xy, raw_gaze_cm=raw_xy, screen=screen, **box_fields,
+            calibrated_gaze_cm=cal.calibrated_cm, calibration_applied=cal.applied,
+            recalibration_advised=cal.recalibration_advised, features=features,
             patches=(Patches(face=patches["face"], left_eye=patches["left_eye"],
                              right_eye=patches["right_eye"], face_grid=grid)
                      if self.options.return_patches else None),

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
 
+from gazesdk.calibration.drift import DriftOptions
+from gazesdk.calibration.implicit import ImplicitOptions
+from gazesdk.calibration.profile import CalibrationProfile
 from gazesdk.errors import ConfigError
 from gazesdk.geometry.devices import DeviceGeometry, check_orientation, get_device
 from gazesdk.runtime.blink import BlinkOptions
@@ -69,6 +72,12 @@ class GazeEstimatorOptions:
     openness, pose) for the frames in between (``face_source`` HELD): a face that leaves is
     noticed at the next refresh. ``face_landmark_model`` / ``iris_landmark_model``: the
     ``.tflite`` files (None: cached copies, fetched once).
+
+    Calibration (issue 18): ``calibration`` is a :class:`~gazesdk.calibration.CalibrationProfile`
+    or the path of its JSON file, applied to the model's gaze before smoothing; a profile whose
+    guard rejected it is not applied unless ``calibration_guard`` is False. ``implicit``: how
+    taps passed to ``add_implicit_sample`` update the correction. ``drift``: when
+    ``recalibration_advised`` turns on (None: never computed).
     """
 
     model: str = "default"
@@ -97,6 +106,10 @@ class GazeEstimatorOptions:
     camera_focal_px: float | None = None
     face_landmark_model: str | None = None
     iris_landmark_model: str | None = None
+    calibration: CalibrationProfile | str | None = None
+    calibration_guard: bool = True
+    implicit: ImplicitOptions = field(default_factory=ImplicitOptions)
+    drift: DriftOptions | None = field(default_factory=DriftOptions)
 
     def __post_init__(self) -> None:
         try:
@@ -124,7 +137,16 @@ class GazeEstimatorOptions:
             if self.crop.source == "landmarks" and not self.landmarks:
                 raise ConfigError(f"crop geometry {self.crop.name!r} places the boxes from the "
                                   f"face mesh: it needs landmarks=True")
-        for name in ("landmarks", "iris", "head_pose", "return_patches"):
+        if isinstance(self.calibration, os.PathLike):
+            object.__setattr__(self, "calibration", os.fspath(self.calibration))
+        if self.calibration is not None and not isinstance(self.calibration,
+                                                           (str, CalibrationProfile)):
+            raise ConfigError("calibration must be a CalibrationProfile, a profile path or None")
+        if not isinstance(self.implicit, ImplicitOptions):
+            raise ConfigError("implicit must be an ImplicitOptions (or a mapping in from_dict)")
+        if self.drift is not None and not isinstance(self.drift, DriftOptions):
+            raise ConfigError("drift must be a DriftOptions, a mapping in from_dict, or None")
+        for name in ("landmarks", "iris", "head_pose", "return_patches", "calibration_guard"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.blink is not None and not isinstance(self.blink, BlinkOptions):
@@ -178,7 +200,8 @@ class GazeEstimatorOptions:
             v["smoothing"] = SmoothingOptions.from_dict(v["smoothing"])
         if isinstance(v.get("crop"), Mapping):
             v["crop"] = CropGeometry.from_dict(v["crop"])
-        for key, kind in (("blink", BlinkOptions), ("box_stabiliser", BoxStabiliserOptions)):
+        for key, kind in (("blink", BlinkOptions), ("box_stabiliser", BoxStabiliserOptions),
+                          ("implicit", ImplicitOptions), ("drift", DriftOptions)):
             if isinstance(v.get(key), Mapping):
                 kind_known = {f.name for f in fields(kind)}
                 bad = sorted(set(v[key]) - kind_known)

@@ -14,6 +14,12 @@ invalid with reason ``blink`` but keeps the face, landmarks, openness, iris and 
 landmarks on, ``face_source`` says whether the face was DETECTED this frame, TRACKED from the
 previous frame's mesh, or HELD (fast configuration, ``refresh_every`` > 1: boxes and landmark
 fields from the last refresh); ``face`` (the BlazeFace detection) is None on tracked frames.
+
+Calibration (issue 18): ``raw_gaze_cm`` is always the model's own output (uncalibrated,
+unsmoothed); ``calibrated_gaze_cm`` is it after the user's profile and taps (None when no
+calibration applies) and ``gaze_cm`` the smoothed gaze of whichever applies
+(``calibration_applied``). ``features`` are the model's penultimate features when its export
+emits them; ``recalibration_advised`` the drift flag (None without a profile's head pose).
 """
 
 from __future__ import annotations
@@ -99,3 +105,7 @@ class GazeResult:
     left_eye_openness: float | None = None
     blink: BlinkState | None = None
     head_pose: HeadPose | None = None
+    calibrated_gaze_cm: tuple[float, float] | None = None
+    calibration_applied: bool = False
+    recalibration_advised: bool | None = None
+    features: np.ndarray | None = None                  # (D,) penultimate features

@@ -3,7 +3,8 @@
 A backend runs one gaze model on prepared inputs and returns gaze in cm. The model's metadata
 (the export schema of issue 8: ``preprocessing``, ``inputs``, ``decoding``) says how the
 inputs are made, so the runtime prepares them once, identically, for every backend; decoding
-is inside every exported graph (and inside the torch model's ``predict``).
+is inside every exported graph (and inside the torch model's ``predict``). Its ``outputs`` say
+whether the model also gives the penultimate ``features`` (for per-user calibration).
 """
 
 from __future__ import annotations
@@ -21,23 +22,30 @@ from gazesdk.errors import ConfigError
 from gazesdk.runtime.crops import CROP_GEOMETRIES, DEFAULT_CROPS, CropGeometry, get_crop_geometry
 
 DEVICES = ("cpu", "cuda")
+# The exported outputs (gazesdk.export.graph names them too; this module must not import torch)
+OUTPUT_NAME = "gaze_cm"
+FEATURES_NAME = "features"
 
 
 class Backend(Protocol):
     """Runs the model: ``infer({name: float32 array}) -> (N, 2) float32`` gaze in cm from the
-    camera (GazeCapture axes: x right, y up, in the screen's orientation)."""
+    camera (GazeCapture axes: x right, y up, in the screen's orientation);
+    ``infer_all(...)`` -> every output in metadata order, ``[gaze (N, 2), features (N, 128)]``
+    for a model exported with features (``infer`` is ``infer_all(...)[0]``)."""
 
     name: str
     metadata: dict[str, Any]
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray: ...
 
+    def infer_all(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]: ...
+
     def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The preprocessing facts the runtime reads from a model's metadata."""
+    """The preprocessing facts the runtime reads from a model's metadata, and its outputs."""
 
     name: str
     precision: str
@@ -45,6 +53,12 @@ class ModelSpec:
     patch_size: int
     pixel_scale: float
     crops: CropGeometry = CROP_GEOMETRIES[DEFAULT_CROPS]
+    output_names: tuple[str, ...] = (OUTPUT_NAME,)
+
+    @property
+    def has_features(self) -> bool:
+        """Whether the model gives its penultimate features (``infer_all(...)[1]``)."""
+        return FEATURES_NAME in self.output_names
 
     @classmethod
     def from_metadata(cls, doc: Mapping[str, Any]) -> ModelSpec:
@@ -58,7 +72,17 @@ class ModelSpec:
         return cls(name=str(doc["model"]["name"]), precision=str(doc["artifact"]["precision"]),
                    input_names=tuple(t["name"] for t in doc["inputs"]),
                    patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]),
-                   crops=crops)
+                   crops=crops, output_names=metadata_outputs(doc))
+
+
+def metadata_outputs(doc: Mapping[str, Any]) -> tuple[str, ...]:
+    """The output names of a model's metadata, in order (``gaze_cm`` alone when it names
+    none); the runtime reads the gaze as the first."""
+    names = tuple(str(t["name"]) for t in doc.get("outputs") or [{"name": OUTPUT_NAME}])
+    if names[0] != OUTPUT_NAME:
+        raise ConfigError(f"the runtime reads {OUTPUT_NAME} as a model's first output; this "
+                          f"model's outputs are {', '.join(names)}")
+    return names
 
 
 def check_device(device: str, threads: int) -> None:

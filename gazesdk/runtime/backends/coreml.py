@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 
 from gazesdk.errors import ConfigError
-from gazesdk.runtime.backends.base import artifact_metadata, check_device, first_line
+from gazesdk.runtime.backends.base import (
+    artifact_metadata,
+    check_device,
+    first_line,
+    metadata_outputs,
+)
 
 
 def coreml_available() -> tuple[bool, str]:
@@ -30,7 +35,7 @@ def coreml_available() -> tuple[bool, str]:
 
 class CoreMLBackend:
     """An ``.mlpackage`` on Core ML (CPU only when ``device='cpu'``; otherwise all units, as
-    an app would run it)."""
+    an app would run it): :meth:`infer` gives the gaze, :meth:`infer_all` every output."""
 
     name = "coreml"
 
@@ -44,6 +49,8 @@ class CoreMLBackend:
 
         self.path = Path(path)
         self.metadata: dict[str, Any] = artifact_metadata(self.path, verify=verify)
+        self.output_names = metadata_outputs(self.metadata)
+        self._tails = [tuple(t["shape"][1:]) for t in self.metadata["outputs"]]
         units = ct.ComputeUnit.CPU_ONLY if device == "cpu" else ct.ComputeUnit.ALL
         try:
             self._model = ct.models.MLModel(str(self.path), compute_units=units)
@@ -51,10 +58,15 @@ class CoreMLBackend:
             raise ConfigError(f"Core ML cannot load {self.path.name}: {first_line(e)}") from None
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self.infer_all(inputs)[0]
+
+    def infer_all(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         n = len(next(iter(inputs.values())))
-        rows = [np.asarray(self._model.predict({k: v[i:i + 1] for k, v in inputs.items()})
-                           ["gaze_cm"], np.float32).reshape(-1, 2) for i in range(n)]
-        return np.concatenate(rows)
+        got = [self._model.predict({k: v[i:i + 1] for k, v in inputs.items()})
+               for i in range(n)]
+        return [np.concatenate([np.asarray(g[name], np.float32).reshape(-1, *tail)
+                                for g in got])
+                for name, tail in zip(self.output_names, self._tails, strict=True)]
 
     def close(self) -> None:
         self._model = None

@@ -7,18 +7,23 @@ runner quantizes and dequantizes with each tensor's scale and zero point.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gazesdk.errors import ConfigError
-from gazesdk.runtime.backends.base import artifact_metadata, check_device, first_line
+from gazesdk.runtime.backends.base import (
+    OUTPUT_NAME,
+    artifact_metadata,
+    check_device,
+    first_line,
+    metadata_outputs,
+)
 from gazesdk.runtime.quiet import quiet_native_logs
 
 SIGNATURE = "serving_default"
-OUTPUT_NAME = "gaze_cm"
 
 
 def to_tensor(x: np.ndarray, detail: Mapping[str, Any]) -> np.ndarray:
@@ -39,9 +44,11 @@ def from_tensor(y: np.ndarray, detail: Mapping[str, Any]) -> np.ndarray:
     return (y.astype(np.float32) - zero) * scale
 
 
-def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1
-                  ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
-    """A function running one batch {name: float32} at the model's fixed batch -> (N, 2)."""
+def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1,
+                  outputs: Sequence[str] = (OUTPUT_NAME,)
+                  ) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
+    """A function running one batch {name: float32} at the model's fixed batch -> the named
+    signature ``outputs`` as float32 (dequantized where integer), in that order."""
     from gazesdk.export.metadata import ArtifactError
 
     try:
@@ -61,18 +68,24 @@ def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1
     except (ValueError, RuntimeError) as e:
         raise ArtifactError(f"the LiteRT interpreter cannot load the model: "
                             f"{first_line(e)}") from None
-    out = runner.get_output_details()[OUTPUT_NAME]
+    details = runner.get_output_details()
+    if not set(outputs) <= set(details):
+        raise ArtifactError(f"the .tflite signature has outputs {', '.join(sorted(details))}; "
+                            f"its metadata names {', '.join(outputs)}")
+    outs = [(name, details[name]) for name in outputs]
 
-    def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    def run(inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         feed = {k: to_tensor(v, ins[k]) for k, v in inputs.items()}
-        return from_tensor(runner(**feed)[OUTPUT_NAME], out)
+        got = runner(**feed)
+        return [from_tensor(got[name], d) for name, d in outs]
 
     return run
 
 
 class LiteRTBackend:
     """An exported ``.tflite`` (with its ``.json`` metadata) on the LiteRT interpreter (CPU;
-    phones add GPU/NPU delegates, which this Python runtime does not)."""
+    phones add GPU/NPU delegates, which this Python runtime does not): :meth:`infer` gives the
+    gaze, :meth:`infer_all` every output (the features too, when exported)."""
 
     name = "litert"
 
@@ -85,19 +98,25 @@ class LiteRTBackend:
         self.metadata: dict[str, Any] = artifact_metadata(self.path, verify=verify)
         self.device = device
         self._batch = int(self.metadata["artifact"]["batch"])
-        self._run = litert_runner(self.path, threads=threads)
+        self.output_names = metadata_outputs(self.metadata)
+        self._tails = [tuple(t["shape"][1:]) for t in self.metadata["outputs"]]
+        self._run = litert_runner(self.path, threads=threads, outputs=self.output_names)
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self.infer_all(inputs)[0]
+
+    def infer_all(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         n = len(next(iter(inputs.values())))
-        rows = []
+        rows: list[list[np.ndarray]] = [[] for _ in self._tails]
         for i in range(0, n, self._batch):
             part = {k: v[i:i + self._batch] for k, v in inputs.items()}
             m = len(next(iter(part.values())))
             if m < self._batch:
                 part = {k: np.concatenate([v, np.repeat(v[-1:], self._batch - m, 0)])
                         for k, v in part.items()}
-            rows.append(np.asarray(self._run(part), np.float32).reshape(-1, 2)[:m])
-        return np.concatenate(rows)
+            for out, y, tail in zip(rows, self._run(part), self._tails, strict=True):
+                out.append(np.asarray(y, np.float32).reshape(-1, *tail)[:m])
+        return [np.concatenate(r) for r in rows]
 
     def close(self) -> None:
         self._run = None  # type: ignore[assignment]

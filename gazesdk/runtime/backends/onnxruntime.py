@@ -4,21 +4,27 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gazesdk.errors import ConfigError
-from gazesdk.runtime.backends.base import artifact_metadata, check_device, first_line
+from gazesdk.runtime.backends.base import (
+    OUTPUT_NAME,
+    artifact_metadata,
+    check_device,
+    first_line,
+    metadata_outputs,
+)
 
-OUTPUT_NAME = "gaze_cm"
 
-
-def ort_runner(model: bytes | str | os.PathLike, *, threads: int = 1, device: str = "cpu"
-               ) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
-    """A function running one batch {name: float32} through an ONNX model -> (N, 2)."""
+def ort_runner(model: bytes | str | os.PathLike, *, threads: int = 1, device: str = "cpu",
+               outputs: Sequence[str] = (OUTPUT_NAME,)
+               ) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
+    """A function running one batch {name: float32} through an ONNX model -> the named
+    ``outputs``, in that order (gaze (N, 2) first)."""
     from gazesdk.export.metadata import ArtifactError
 
     try:
@@ -44,15 +50,21 @@ def ort_runner(model: bytes | str | os.PathLike, *, threads: int = 1, device: st
         session = ort.InferenceSession(source, sess_options=so, providers=providers)
     except Exception as e:   # onnxruntime raises its own types for a bad model
         raise ArtifactError(f"ONNX Runtime cannot load the model: {first_line(e)}") from None
+    have = [o.name for o in session.get_outputs()]
+    if not set(outputs) <= set(have):
+        raise ArtifactError(f"the ONNX model has outputs {', '.join(have)}; its metadata "
+                            f"names {', '.join(outputs)}")
+    names = list(outputs)
 
-    def run(inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        return session.run([OUTPUT_NAME], dict(inputs))[0]
+    def run(inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return session.run(names, dict(inputs))
 
     return run
 
 
 class OnnxRuntimeBackend:
-    """An exported ``.onnx`` (with its ``.json`` metadata) on ONNX Runtime."""
+    """An exported ``.onnx`` (with its ``.json`` metadata) on ONNX Runtime: :meth:`infer` gives
+    the gaze, :meth:`infer_all` every output (the features too, when exported)."""
 
     name = "onnxruntime"
 
@@ -61,10 +73,15 @@ class OnnxRuntimeBackend:
         self.path = Path(path)
         self.metadata: dict[str, Any] = artifact_metadata(self.path, verify=verify)
         self.device = device
-        self._run = ort_runner(self.path, threads=threads, device=device)
+        self.output_names = metadata_outputs(self.metadata)
+        self._run = ort_runner(self.path, threads=threads, device=device,
+                               outputs=self.output_names)
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(self._run(inputs), np.float32)
+        return self.infer_all(inputs)[0]
+
+    def infer_all(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(y, np.float32) for y in self._run(inputs)]
 
     def close(self) -> None:
         self._run = None  # type: ignore[assignment]

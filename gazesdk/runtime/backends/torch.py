@@ -15,11 +15,13 @@ from gazesdk.runtime.backends.base import check_device
 
 
 def torch_metadata(model: Any, source: str) -> dict[str, Any]:
-    """The parts of the export metadata the runtime reads, for a torch model."""
-    from gazesdk.export.graph import input_shapes
+    """The parts of the export metadata the runtime reads, for a torch model; its outputs are
+    gaze_cm and features, as an export with features has them."""
+    from gazesdk.export.graph import input_shapes, output_shapes
     from gazesdk.export.metadata import decoding, preprocessing, tensor_specs
 
-    inputs, outputs = tensor_specs(input_shapes(model), "dynamic")
+    inputs, outputs = tensor_specs(input_shapes(model), "dynamic",
+                                   outputs=output_shapes(features=True))
     return {"model": {"name": str(model.config["name"]), "config": model.config,
                       "parameters": int(sum(p.numel() for n, p in model.named_parameters()
                                             if not n.startswith("pose."))),
@@ -31,7 +33,9 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
 
 
 class TorchBackend:
-    """A torch :class:`~gazesdk.models.gaze_model.GazeModel` in eval mode."""
+    """A torch :class:`~gazesdk.models.gaze_model.GazeModel` in eval mode: :meth:`infer` gives
+    ``model.predict``, :meth:`infer_all` that and ``model.features`` (the frame as given, as an
+    export's features output)."""
 
     name = "torch"
 
@@ -60,6 +64,15 @@ class TorchBackend:
             x = [t.from_numpy(np.ascontiguousarray(inputs[k])).to(self.device)
                  for k in self._names]
             return self.model.predict(*x).float().cpu().numpy()
+
+    def infer_all(self, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        t = self._torch
+        with t.inference_mode():
+            x = {k: t.from_numpy(np.ascontiguousarray(inputs[k])).to(self.device)
+                 for k in self._names}
+            gaze = self.model.predict(**x)
+            features = self.model.features(**x)
+            return [gaze.float().cpu().numpy(), features.float().cpu().numpy()]
 
     def close(self) -> None:
         self.model = None
