@@ -193,7 +193,7 @@ def main() -> int:
     rows = summarise(cases)
     best = best_rows(rows)
     refit = {(c.subject, c.fit_session): c.same_cm for c in cases
-             if (c.method, c.pattern) == ("affine", "9")}
+             if (c.method, c.pattern) == ("auto", "9")}
     drift = drift_precision_recall(cases, refit)
     hm = heat_maps(data, _nine_point_profiles(data))
     ceiling = ceilings(data)

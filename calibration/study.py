@@ -417,13 +417,13 @@ def drift_precision_recall(cases: list[Case], refit: dict[tuple[int, int], float
                            help_ratio: float = 0.8, flag_share: float = 0.5
                            ) -> dict[str, Any]:
     """How well ``recalibration_advised`` tells when recalibrating would help: for each
-    9-point fit (auto-best method per subject) applied in its own and in the other session,
+    9-point fit (the default method, auto) applied in its own and in the other session,
     "would help" means a fresh calibration in the evaluated session (``refit``: its error)
     beats the applied one by more than 1 - ``help_ratio``; "flagged" means the monitor flags
     more than ``flag_share`` of that session's frames."""
     tp = fp = fn = tn = 0
     for c in cases:
-        if (c.method, c.pattern) != ("affine", "9"):
+        if (c.method, c.pattern) != ("auto", "9"):
             continue
         for session, share in (("same", c.drift_share_same), ("other", c.drift_share_other)):
             if share is None:
@@ -514,7 +514,9 @@ def real_face_check(options: Any, *, method: str = "auto") -> dict[str, Any] | N
             continue
         s = Samples(gaze[fit_rows], target[fit_rows],
                     np.asarray([ids[suite.direction[i]] for i in fit_rows]))
-        fit = fit_calibration(s, method)
+        o = CollectionOptions()              # the product's defaults
+        fit = fit_calibration(s, method, offset_prior=o.offset_prior,
+                              prefer_simpler=o.prefer_simpler)
         after = fit.map.apply(gaze[test_rows])
         before_err = np.linalg.norm(gaze[test_rows] - target[test_rows], axis=1)
         after_err = np.linalg.norm(after - target[test_rows], axis=1)
