@@ -40,7 +40,7 @@ _KEY_TAG = 0x5245434F52440018  # mixed into the noise keys: never the sim's own 
 SCREEN_MARGIN = 0.05          # dots may lie this fraction of the screen's size outside it
 CHUNK_FRAMES = 32             # full frames rendered at once (480x640: about 30 MB)
 # Random streams per recording, so changing one part's parameters leaves the others' draws.
-_HEAD, _EYE, _BLINK, _FRAME = range(4)
+_HEAD, _EYE, _BLINK, _FRAME, _MICRO = range(5)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,12 @@ class EyeMotion:
       first 30%, shut to 45%, opening slower): spontaneous blinks come 5-25 per minute
       depending on the task and last 100-400 ms (Bentivoglio et al. 1997; Caffier et al.
       2003). 0 turns them off. The gaze label keeps its value through a blink.
+    - Microsaccades during fixations at ``microsaccade_rate_hz`` (Poisson; none while a
+      saccade, pursuit or blink is under way), amplitudes uniform in ``microsaccade_deg`` in a
+      random direction, main-sequence durations: fixational microsaccades come about 1-2 per
+      second and stay under 1 deg (Martinez-Conde et al. 2004; Engbert & Kliegl 2003). Off by
+      default (the recordings of issue 18's study have none); :mod:`gazesdk.sim.scanpath`
+      turns them on.
     """
 
     latency_ms: float = 200.0
@@ -103,6 +109,8 @@ class EyeMotion:
     tremor_sd_deg: float = 0.02
     blink_rate_hz: float = 0.25
     blink_ms: tuple[float, float] = (100.0, 400.0)
+    microsaccade_rate_hz: float = 0.0
+    microsaccade_deg: tuple[float, float] = (0.1, 0.8)
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -126,6 +134,9 @@ class EyeMotion:
              "drift_sd_deg and tremor_sd_deg must be >= 0, drift_tau_ms > 0"),
             (self.blink_rate_hz >= 0, "blink_rate_hz must be >= 0"),
             (0 < blink[0] <= blink[1], "blink_ms must be (low, high) with 0 < low <= high"),
+            (self.microsaccade_rate_hz >= 0, "microsaccade_rate_hz must be >= 0"),
+            (0 < self.microsaccade_deg[0] <= self.microsaccade_deg[1],
+             "microsaccade_deg must be (low, high) with 0 < low <= high"),
         ]
         for ok, message in checks:
             if not ok:
@@ -137,6 +148,13 @@ class EyeMotion:
 
 
 BLINK_GAP_MS = 250.0    # blinks never follow each other closer than this (end to start)
+# Saccade kinds in RecordingTruth.saccades; per-frame event labels of RecordingTruth.event_labels.
+SACCADE_KINDS = ("primary", "corrective", "catch_up", "micro")
+EVENT_LABELS = ("fixation", "saccade", "pursuit", "blink")
+FIXATION, SACCADE, PURSUIT, BLINK = range(4)
+MICROSACCADE_MAX_DEG = 1.0   # smaller saccades are part of a fixation (event_labels)
+BLINK_CLOSURE = 0.5          # a frame with the lids at least half shut is a blink frame
+SACCADE_SHARE = 0.2          # a frame carrying this share of a saccade's path is a saccade frame
 
 
 @dataclass(frozen=True)
@@ -187,9 +205,41 @@ class RecordingTruth:
     head_pos_cm: np.ndarray      # (F, 3)
     pursuit_lag_ms: float        # this recording's draws (EyeMotion's ranges)
     pursuit_gain: float
+    saccades: np.ndarray         # (S, 4): start_ms, end_ms, amplitude_deg, kind (SACCADE_KINDS)
+    pursuing: np.ndarray         # (F,) bool: pursuit moved the eye since the previous frame
 
     def __len__(self) -> int:
         return len(self.timestamps_ms)
+
+    def event_labels(self, *, microsaccade_max_deg: float = MICROSACCADE_MAX_DEG,
+                     saccade_share: float = SACCADE_SHARE,
+                     blink_closure: float = BLINK_CLOSURE) -> np.ndarray:
+        """(F,) int8 per-frame ground truth, indices into :data:`EVENT_LABELS`.
+
+        A frame is labelled by what the eye did since the previous frame, as a sample-based
+        classifier sees it (velocity from one frame to the next): SACCADE when the interval
+        (t[k-1], t[k]] carries at least ``saccade_share`` of the displacement of a saccade of
+        at least ``microsaccade_max_deg`` (its minimum-jerk profile, so a saccade shorter than
+        a frame marks the frame that first shows it moved; each such saccade marks at least
+        the frame that carries most of it); else PURSUIT when pursuit moved the eye in that
+        interval; else FIXATION (microsaccades and drift are part of a fixation). BLINK
+        overrides all on frames whose lids are at least ``blink_closure`` shut (a tracker
+        sees no eye there).
+        """
+        t = self.timestamps_ms.astype(np.float64)
+        prev = np.r_[t[0] - 1e-9, t[:-1]]
+        labels = np.where(self.pursuing, PURSUIT, FIXATION).astype(np.int8)
+        big = self.saccades[self.saccades[:, 2] >= microsaccade_max_deg]
+        for start, end, _, _ in big:
+            rows = np.flatnonzero((prev < end) & (t > start))
+            if not len(rows):
+                continue
+            dur = max(end - start, 1e-9)
+            share = (_min_jerk((t[rows] - start) / dur) - _min_jerk((prev[rows] - start) / dur))
+            keep = (share >= saccade_share) | (share == share.max())
+            labels[rows[keep]] = SACCADE
+        labels[self.lid_closure >= blink_closure] = BLINK
+        return labels
 
 
 @dataclass(frozen=True, eq=False)
@@ -318,8 +368,9 @@ def _plan(sim: GazeSim, session: int, timestamps_ms: np.ndarray, dots_pts: np.nd
                             np.full(n, -1), np.arange(n))
 
     dot_cm = np.stack(screen_to_cam_cm(dots[:, 0], dots[:, 1], dev, o, screen), 1)
-    gaze_cm, in_saccade, lag, gain = _eye_path(rng(_EYE), t, dot_cm, head_pos, eye)
     lid = _blink_closure(rng(_BLINK), t, eye)
+    gaze_cm, in_saccade, lag, gain, saccades, pursuing = _eye_path(
+        rng(_EYE), t, dot_cm, head_pos, eye, micro_rng=rng(_MICRO), lid=lid)
     target = np.concatenate([gaze_cm, np.zeros((n, 1))], 1)
 
     # The head turns partly towards where the eye looks (the generator's 0.3 * arctan2), late.
@@ -342,7 +393,7 @@ def _plan(sim: GazeSim, session: int, timestamps_ms: np.ndarray, dots_pts: np.nd
         orientation=o, screen_pts=screen, seed=seed, timestamps_ms=t.astype(np.int64),
         dot_pts=dots, gaze_pts=gaze_pts, gaze_cm=gaze_cm, lid_closure=lid,
         in_saccade=in_saccade, head_pose_deg=np.degrees(head_pose), head_pos_cm=head_pos,
-        pursuit_lag_ms=lag, pursuit_gain=gain)
+        pursuit_lag_ms=lag, pursuit_gain=gain, saccades=saccades, pursuing=pursuing)
     return _Plan(truth=truth, target=target, head_pose=head_pose, exposure=exposure,
                  face_box_jitter=face_jit, eye_box_jitter=eye_jit,
                  noise_base=_noise_base(cfg.seed, s, seed))
@@ -425,15 +476,20 @@ def _min_jerk(u: np.ndarray) -> np.ndarray:
 
 
 def _eye_path(rng: np.random.Generator, t: np.ndarray, dot_cm: np.ndarray, head_pos: np.ndarray,
-              eye: EyeMotion) -> tuple[np.ndarray, np.ndarray, float, float]:
+              eye: EyeMotion, *, micro_rng: np.random.Generator | None = None,
+              lid: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, float, float, np.ndarray, np.ndarray]:
     """Where the eye looks (F, 2 camera cm) at the frame times, which frames are mid-saccade,
-    and the recording's pursuit lag and gain.
+    the recording's pursuit lag and gain, its saccades (S, 4: start_ms, end_ms, amplitude_deg,
+    kind) and which frames pursuit moved the eye into.
 
     A sum of parts, each exact at any time: the first target (looked at when the recording
     starts); every saccade's displacement along its minimum-jerk profile; the pursued motion
     (``gain`` x the target's non-jump motion, ``lag`` ms late, linear between frames); the
     fixational drift and tremor. Saccades to jumps that come faster than the eye add up, so
-    the eye ends on the latest target."""
+    the eye ends on the latest target. Microsaccades (``micro_rng``, their own stream so the
+    other draws stay as they were) fall in the time no other saccade, pursuit or blink
+    (``lid`` > 0) takes."""
     n = len(t)
     lag = float(rng.uniform(*eye.pursuit_lag_ms))
     gain = float(rng.uniform(*eye.pursuit_gain))
@@ -446,8 +502,8 @@ def _eye_path(rng: np.random.Generator, t: np.ndarray, dot_cm: np.ndarray, head_
     cum_pursued = np.vstack([np.zeros(2), np.cumsum(pursued[:, None] * motion, 0)])
     cum_missed = np.vstack([np.zeros(2), np.cumsum((1 - pursued[:, None]) * motion, 0)])
 
-    events: list[tuple[float, float, np.ndarray]] = []               # start, duration, shift
-    for k in (np.flatnonzero(jump) + 1).tolist():                   # frame k shows a new dot
+    events: list[tuple[float, float, np.ndarray, float, int]] = []   # start, dur, shift, deg,
+    for k in (np.flatnonzero(jump) + 1).tolist():                   # kind; k shows a new dot
         delta = step[k - 1]
         size = float(np.hypot(*delta))
         # the same draws for every jump whatever the parameters, so streams stay aligned
@@ -457,21 +513,27 @@ def _eye_path(rng: np.random.Generator, t: np.ndarray, dot_cm: np.ndarray, head_
         scatter2 = rng.normal(0, 1, 2) * eye.landing_sd_frac
         primary = delta * (1 - eye.undershoot_frac * short) + scatter
         start = t[k] + latency
-        dur = float(eye.saccade_ms(_angle_deg(dot_cm[k - 1], dot_cm[k - 1] + primary,
-                                              head_pos[k])))
-        events.append((start, dur, primary))
+        deg = float(_angle_deg(dot_cm[k - 1], dot_cm[k - 1] + primary, head_pos[k]))
+        dur = float(eye.saccade_ms(deg))
+        events.append((start, dur, primary, deg, 0))
         base, residual = dot_cm[k - 1] + primary, delta - primary
         if _angle_deg(base, base + residual, head_pos[k]) > eye.corrective_min_deg:
             fix = residual + scatter2 * float(np.hypot(*residual))
-            dur2 = float(eye.saccade_ms(_angle_deg(base, base + fix, head_pos[k])))
-            events.append((start + dur + eye.corrective_latency_ms, dur2, fix))
+            deg2 = float(_angle_deg(base, base + fix, head_pos[k]))
+            events.append((start + dur + eye.corrective_latency_ms, float(eye.saccade_ms(deg2)),
+                           fix, deg2, 1))
     events += _catch_ups(t, cum_missed, lag, dot_cm, head_pos, eye)
 
-    gaze = np.tile(dot_cm[0], (n, 1))
-    gaze += np.stack([np.interp(t - lag, t, cum_pursued[:, i]) for i in (0, 1)], 1)
+    pursued_at = np.stack([np.interp(t - lag, t, cum_pursued[:, i]) for i in (0, 1)], 1)
+    pursuing = np.r_[False, np.hypot(*np.diff(pursued_at, axis=0).T) > 0]
+    if micro_rng is not None and eye.microsaccade_rate_hz > 0:
+        events += _microsaccades(micro_rng, t, events, pursuing,
+                                 np.zeros(n) if lid is None else lid, head_pos, eye)
+
+    gaze = np.tile(dot_cm[0], (n, 1)) + pursued_at
     done = np.zeros((n + 1, 2))
     in_saccade = np.zeros(n, bool)
-    for start, dur, shift in events:
+    for start, dur, shift, _, _ in events:
         i0, i1 = np.searchsorted(t, [start, start + dur], side="left")
         done[i1] += shift                                # complete from the first frame after
         if i1 > i0:
@@ -484,11 +546,41 @@ def _eye_path(rng: np.random.Generator, t: np.ndarray, dot_cm: np.ndarray, head_
               + eye.tremor_sd_deg * rng.normal(0, 1, (n, 2)))
     dist = np.linalg.norm(np.concatenate([gaze, np.zeros((n, 1))], 1) - head_pos, axis=1)
     gaze += dist[:, None] * np.tan(np.radians(wobble))
-    return gaze, in_saccade, lag, gain
+    table = (np.array([(s, s + d, a, k) for s, d, _, a, k in events], float).reshape(-1, 4))
+    return gaze, in_saccade, lag, gain, table, pursuing
+
+
+def _microsaccades(rng: np.random.Generator, t: np.ndarray,
+                   events: list[tuple[float, float, np.ndarray, float, int]],
+                   pursuing: np.ndarray, lid: np.ndarray, head_pos: np.ndarray,
+                   eye: EyeMotion) -> list[tuple[float, float, np.ndarray, float, int]]:
+    """Poisson microsaccades in the free time of a fixation (none within 50 ms of another
+    saccade, during pursuit or a blink); each is drawn whatever else happens, so the stream
+    stays aligned when a candidate is dropped."""
+    busy = [(s - 50.0, s + d + 50.0) for s, d, _, _, _ in events]
+    mean_gap = 1000.0 / eye.microsaccade_rate_hz
+    out = []
+    time = t[0] + rng.exponential(mean_gap)
+    while time <= t[-1]:
+        deg = float(rng.uniform(*eye.microsaccade_deg))
+        angle = float(rng.uniform(0, 2 * np.pi))
+        gap = float(rng.exponential(mean_gap))
+        k = min(int(np.searchsorted(t, time)), len(t) - 1)
+        free = (not pursuing[k] and lid[k] == 0
+                and not any(a <= time <= b for a, b in busy))
+        if free:
+            dist = float(np.linalg.norm(head_pos[k]))
+            size = dist * np.tan(np.radians(deg))
+            dur = float(eye.saccade_ms(deg))
+            out.append((time, dur, size * np.array([np.cos(angle), np.sin(angle)]), deg, 3))
+            busy.append((time - 50.0, time + dur + 50.0))
+        time += gap
+    return out
 
 
 def _catch_ups(t: np.ndarray, cum_missed: np.ndarray, lag: float, dot_cm: np.ndarray,
-               head_pos: np.ndarray, eye: EyeMotion) -> list[tuple[float, float, np.ndarray]]:
+               head_pos: np.ndarray, eye: EyeMotion
+               ) -> list[tuple[float, float, np.ndarray, float, int]]:
     """Catch-up saccades: whenever the motion pursuit missed, seen ``lag`` ms late, strays more
     than ``catch_up_deg`` from what earlier catch-ups made up, a saccade makes it up (searched
     on a 1 ms grid; angles at the recording's mean viewing distance)."""
@@ -510,8 +602,9 @@ def _catch_ups(t: np.ndarray, cum_missed: np.ndarray, lag: float, dot_cm: np.nda
             continue
         j = i + int(over[0])
         shift = missed[j] - made_up
-        dur = float(eye.saccade_ms(np.degrees(np.arctan(np.hypot(*shift) / view))))
-        out.append((float(grid[j]), dur, shift))
+        deg = float(np.degrees(np.arctan(np.hypot(*shift) / view)))
+        dur = float(eye.saccade_ms(deg))
+        out.append((float(grid[j]), dur, shift, deg, 2))
         made_up = missed[j].copy()
         i = j + int(np.ceil(dur)) + 1
     return out
