@@ -18,12 +18,15 @@ created.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from gazesdk.errors import ConfigError
+from gazesdk.events import EventDetector, GazeEvent
+from gazesdk.events.angles import DEFAULT_DISTANCE_CM, TYPICAL_DISTANCE_CM
 from gazesdk.runtime.backends import Backend, ModelSpec, create_backend
 from gazesdk.runtime.backends.base import FEATURES_NAME
 from gazesdk.runtime.blink import BlinkDetector
@@ -47,6 +50,9 @@ from gazesdk.runtime.result import GazeResult, Patches, StageTimings
 from gazesdk.runtime.screen import ScreenMapper
 from gazesdk.runtime.smoothing import TimestampError, create_smoother
 from gazesdk.runtime.tracking import FaceSource, FaceTracker
+
+
+EVENT_QUEUE = 10_000        # events kept for pop_events() when nobody pops them
 
 
 def select_face(faces: list[FaceDetection], policy: FaceSelection, frame_w: int,
@@ -134,6 +140,12 @@ class GazeEstimator:
             calibration=options.calibration, guard=options.calibration_guard,
             implicit=options.implicit, drift=options.drift)
         self.smoother = create_smoother(options.smoothing)
+        self.events = None
+        if options.events is not None and video:
+            kind = options.device_geometry().kind
+            self.events = EventDetector(options.events, typical_distance_cm=TYPICAL_DISTANCE_CM
+                                        .get(kind, DEFAULT_DISTANCE_CM))
+        self._queue: deque[GazeEvent] = deque(maxlen=EVENT_QUEUE)
         self._last_ts: int | None = None
         self._frame = 0
         self._held: dict[str, Any] | None = None
@@ -163,7 +175,29 @@ class GazeEstimator:
         if self._last_ts is not None and ts <= self._last_ts:
             raise TimestampError(f"timestamp_ms must increase: {ts} after {self._last_ts}")
         self._last_ts = ts
-        return self._process(frame, ts)
+        result = self._process(frame, ts)
+        return result if self.events is None else self._add_events(result, ts)
+
+    def pop_events(self) -> list[GazeEvent]:
+        """The events of the frames since the last call, oldest first (VIDEO mode with
+        ``events`` on; the queue keeps the latest ``EVENT_QUEUE`` if never popped)."""
+        out = list(self._queue)
+        self._queue.clear()
+        return out
+
+    def _add_events(self, result: GazeResult, ts: int) -> GazeResult:
+        gaze = result.calibrated_gaze_cm or result.raw_gaze_cm if result.valid else None
+        pose = result.head_pose
+        screen = result.screen
+        ev = self.events.update(
+            ts, gaze, head_translation_cm=None if pose is None else pose.translation_cm,
+            blink=result.invalid_reason is InvalidReason.BLINK,
+            screen_pt=None if screen is None else (screen.x_pt, screen.y_pt))
+        self._queue.extend(ev.events)
+        if self.options.on_event is not None:
+            for e in ev.events:
+                self.options.on_event(e)
+        return replace(result, eye_events=ev)
 
     def set_calibration(self, calibration: Any) -> None:
         """Apply another profile (a CalibrationProfile, a path, or None for none) from the next
@@ -191,6 +225,9 @@ class GazeEstimator:
         blink detector's and drift monitor's state (taps learnt are kept)."""
         self._last_ts = None
         self.calibration.reset()
+        self._queue.clear()
+        if self.events is not None:
+            self.events.reset()
         self._forget_face()
         if self.smoother is not None:
             self.smoother.reset()

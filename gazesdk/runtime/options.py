@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from typing import Any
 
 from gazesdk.calibration.drift import DriftOptions
 from gazesdk.calibration.implicit import ImplicitOptions
 from gazesdk.calibration.profile import CalibrationProfile
 from gazesdk.errors import ConfigError
+from gazesdk.events.detector import EventOptions
 from gazesdk.geometry.devices import DeviceGeometry, check_orientation, get_device
 from gazesdk.runtime.blink import BlinkOptions
 from gazesdk.runtime.box_stabiliser import BoxStabiliserOptions
@@ -78,6 +80,13 @@ class GazeEstimatorOptions:
     guard rejected it is not applied unless ``calibration_guard`` is False. ``implicit``: how
     taps passed to ``add_implicit_sample`` update the correction. ``drift``: when
     ``recalibration_advised`` turns on (None: never computed).
+
+    Events (issue 19, VIDEO mode): ``events`` sets the eye-movement classifier (I-VT by
+    default), dwell regions and timings (:class:`~gazesdk.events.EventOptions`; None: off);
+    each result then carries ``eye_events`` (state, speed, dwell regions, the frame's events),
+    and the events also queue for :meth:`GazeEstimator.pop_events` and go to ``on_event``
+    (called with each :class:`~gazesdk.events.GazeEvent`, on the calling thread, before the
+    frame's result returns). IMAGE mode has no stream: no events.
     """
 
     model: str = "default"
@@ -110,6 +119,8 @@ class GazeEstimatorOptions:
     calibration_guard: bool = True
     implicit: ImplicitOptions = field(default_factory=ImplicitOptions)
     drift: DriftOptions | None = field(default_factory=DriftOptions)
+    events: EventOptions | None = field(default_factory=EventOptions)
+    on_event: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -144,6 +155,11 @@ class GazeEstimatorOptions:
             raise ConfigError("calibration must be a CalibrationProfile, a profile path or None")
         if not isinstance(self.implicit, ImplicitOptions):
             raise ConfigError("implicit must be an ImplicitOptions (or a mapping in from_dict)")
+        if self.events is not None and not isinstance(self.events, EventOptions):
+            raise ConfigError("events must be an EventOptions, a mapping in from_dict, or None")
+        if self.on_event is not None and not callable(self.on_event):
+            raise ConfigError(f"on_event must be a callable taking a GazeEvent, got "
+                              f"{self.on_event!r}")
         if self.drift is not None and not isinstance(self.drift, DriftOptions):
             raise ConfigError("drift must be a DriftOptions, a mapping in from_dict, or None")
         for name in ("landmarks", "iris", "head_pose", "return_patches", "calibration_guard"):
@@ -200,6 +216,8 @@ class GazeEstimatorOptions:
             v["smoothing"] = SmoothingOptions.from_dict(v["smoothing"])
         if isinstance(v.get("crop"), Mapping):
             v["crop"] = CropGeometry.from_dict(v["crop"])
+        if isinstance(v.get("events"), Mapping):
+            v["events"] = EventOptions.from_dict(v["events"])
         for key, kind in (("blink", BlinkOptions), ("box_stabiliser", BoxStabiliserOptions),
                           ("implicit", ImplicitOptions), ("drift", DriftOptions)):
             if isinstance(v.get(key), Mapping):

@@ -20,6 +20,12 @@ unsmoothed); ``calibrated_gaze_cm`` is it after the user's profile and taps (Non
 calibration applies) and ``gaze_cm`` the smoothed gaze of whichever applies
 (``calibration_applied``). ``features`` are the model's penultimate features when its export
 emits them; ``recalibration_advised`` the drift flag (None without a profile's head pose).
+
+Events (issue 19, VIDEO mode): ``eye_events`` is the frame's eye-movement state (fixation,
+saccade, blink, unknown), classified from the unsmoothed gaze (``calibrated_gaze_cm`` when a
+calibration applies, else ``raw_gaze_cm``), with the dwell regions (screen points, from the
+smoothed ``screen`` point) and the events of the frame; it is set on invalid frames too (a
+blink frame is BLINK, a frame without a face UNKNOWN).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gazesdk.events.state import EyeEvents
 from gazesdk.runtime.blink import BlinkState
 from gazesdk.runtime.detector import FaceDetection
 from gazesdk.runtime.frames import InvalidReason
@@ -109,3 +116,4 @@ class GazeResult:
     calibration_applied: bool = False
     recalibration_advised: bool | None = None
     features: np.ndarray | None = None                  # (D,) penultimate features
+    eye_events: EyeEvents | None = None                 # VIDEO mode with events on

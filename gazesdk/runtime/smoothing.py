@@ -8,6 +8,8 @@ measured by :func:`gazesdk.evaluation.lag.step_lag_frames`. Two filters are offe
 - ``"kalman"``: a constant-velocity Kalman filter (:class:`gazesdk.runtime.kalman.KalmanSmoother`).
 - ``"one_euro"``: the 1 Euro filter of Casiez, Roussel and Vogel (CHI 2012), an exponential
   smoother whose cutoff rises with speed (:class:`gazesdk.runtime.one_euro.OneEuroSmoother`).
+- ``"event_aware"``: the running mean of the current fixation, restarted at every detected
+  saccade onset (issue 19, :class:`gazesdk.runtime.event_aware.EventAwareSmoother`).
 
 Both take points in cm and millisecond timestamps, so the frame rate may vary. Shared rules:
 timestamps must increase (else :class:`TimestampError`); a gap of more than ``reset_after_ms``
@@ -44,7 +46,7 @@ import numpy as np
 from gazesdk.errors import ConfigError, GazeSDKError
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
 
-METHODS = ("none", "kalman", "one_euro")
+METHODS = ("none", "kalman", "one_euro", "event_aware")
 
 
 class TimestampError(GazeSDKError, ValueError):
@@ -137,19 +139,57 @@ class OneEuroOptions:
 
 
 @dataclass(frozen=True)
+class EventAwareOptions:
+    """Event-aware smoothing settings (issue 19; see :mod:`gazesdk.runtime.event_aware`).
+
+    ``window_ms``: inside a fixation the output is the mean of its samples up to this long,
+    then an exponential smoother of this time constant (longer: less jitter on long
+    fixations, slower to follow drift and saccades too small to detect); ``noise_factor`` and
+    ``threshold_deg_s``: the onset detector's I-VT (:class:`~gazesdk.events.ivt.IVTOptions`:
+    adaptive lambda and fixed floor); ``shift_factor``: two frames in a row this many noise
+    sigmas from the fixation's estimate, on the same side, restart it too (a move too small
+    for the speed threshold; 0 turns it off); ``distance_cm``: the eye's distance for the angles
+    (only the floor depends on it: the adaptive threshold is a multiple of the noise in the
+    same units); ``reset_after_ms``: a longer gap restarts the filter. Defaults: the point of
+    the jitter-lag frontier (``benchmarks/frontier.py``) chosen on GazeSim's validation
+    subjects: fixation MSD 0.160 cm at 0.80 frames of lag on saccades, against the 1 Euro
+    defaults' 0.182 cm at 5.3 frames (raw: 0.346 cm)."""
+
+    window_ms: float = 3000.0
+    noise_factor: float = 6.0
+    shift_factor: float = 4.0
+    threshold_deg_s: float = 30.0
+    distance_cm: float = 32.0
+    reset_after_ms: float = 100.0
+
+    def __post_init__(self) -> None:
+        _check_options(self, ("window_ms", "threshold_deg_s", "distance_cm", "reset_after_ms"),
+                       ("noise_factor", "shift_factor"))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, object]) -> EventAwareOptions:
+        """Build from a mapping; unknown keys and out-of-range values are ConfigErrors."""
+        return from_mapping(cls, values, what="event_aware smoothing")
+
+    def to_dict(self) -> dict[str, object]:
+        return to_plain_dict(self)
+
+
+@dataclass(frozen=True)
 class SmoothingOptions:
     """Which smoother the runtime applies to its gaze points, and the settings of each."""
 
     method: str = "one_euro"
     kalman: KalmanOptions = field(default_factory=KalmanOptions)
     one_euro: OneEuroOptions = field(default_factory=OneEuroOptions)
+    event_aware: EventAwareOptions = field(default_factory=EventAwareOptions)
 
     def __post_init__(self) -> None:
         check_types(self)
         if self.method not in METHODS:
             raise ConfigError(f"unknown smoothing method {self.method!r}; known: "
                               f"{', '.join(METHODS)}")
-        for name, kind in (("kalman", KalmanOptions), ("one_euro", OneEuroOptions)):
+        for name, kind in _SETTINGS:
             if not isinstance(getattr(self, name), kind):
                 raise ConfigError(f"smoothing {name} settings must be a mapping, got "
                                   f"{getattr(self, name)!r}")
@@ -162,7 +202,7 @@ class SmoothingOptions:
             raise ConfigError(f"smoothing settings must be a mapping, got "
                               f"{type(values).__name__}")
         values = dict(values)
-        for name, kind in (("kalman", KalmanOptions), ("one_euro", OneEuroOptions)):
+        for name, kind in _SETTINGS:
             if name in values:
                 values[name] = kind.from_dict(values[name])
         return from_mapping(cls, values, what="smoothing")
@@ -170,6 +210,10 @@ class SmoothingOptions:
     def to_dict(self) -> dict[str, object]:
         return {"method": self.method, **{f.name: getattr(self, f.name).to_dict()
                                           for f in dataclasses.fields(self) if f.name != "method"}}
+
+
+_SETTINGS = (("kalman", KalmanOptions), ("one_euro", OneEuroOptions),
+             ("event_aware", EventAwareOptions))
 
 
 def list_smoothers() -> list[str]:
@@ -186,6 +230,9 @@ def create_smoother(options: SmoothingOptions | None = None) -> Smoother | None:
     if options.method == "one_euro":
         from gazesdk.runtime.one_euro import OneEuroSmoother
         return OneEuroSmoother(options.one_euro)
+    if options.method == "event_aware":
+        from gazesdk.runtime.event_aware import EventAwareSmoother
+        return EventAwareSmoother(options.event_aware)
     return None
 
 

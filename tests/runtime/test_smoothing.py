@@ -23,7 +23,7 @@ from gazesdk.runtime.smoothing import (
 
 
 def test_list_and_create() -> None:
-    assert list_smoothers() == ["none", "kalman", "one_euro"]
+    assert list_smoothers() == ["none", "kalman", "one_euro", "event_aware"]
     assert create_smoother(SmoothingOptions(method="none")) is None
     assert isinstance(create_smoother(), OneEuroSmoother)             # the default method
     opts = SmoothingOptions.from_dict({"method": "kalman", "kalman": {"process_noise": 80}})
