@@ -261,3 +261,41 @@ def fixation_noise_cm(data: list[dict[str, np.ndarray]]) -> float:
     v = np.concatenate(steps)
     sigma = np.sqrt(np.median(v**2, axis=0) - np.median(v, axis=0) ** 2)
     return float(sigma.mean() / np.sqrt(2))
+
+
+def real_face_stares(stares: int = 8, frames: int = 60) -> dict[str, np.ndarray] | None:
+    """Shaken-camera stares of the real photos (issue 17's suite, base framing) through the
+    runtime in VIDEO mode: per frame the raw gaze, timestamp (30 fps), stare id and photo.
+    Every frame is a fixation in truth (the person does not move their eyes), so any saccade
+    an event detector reports there is a false one. None when no photo is available."""
+    from gazesdk.mobile_bench.real_faces import build_suite, run_estimator
+    from gazesdk.runtime import GazeEstimatorOptions
+
+    suite = build_suite(conditions=(), stares=stares, stare_frames=frames)
+    if not suite.frames:
+        return None
+    gaze, _ = run_estimator(GazeEstimatorOptions(), suite)
+    seq = np.asarray(suite.sequence)
+    t = np.zeros(len(seq), np.int64)
+    for s in np.unique(seq):
+        rows = np.flatnonzero(seq == s)
+        t[rows] = 33 * (np.arange(len(rows)) + 1)
+    return {"raw": gaze, "t": t, "sequence": seq, "photo": np.asarray(suite.photo)}
+
+
+def false_saccades_on_stares(real: dict[str, np.ndarray], options: Any = None
+                             ) -> dict[str, Any]:
+    """Share of the real-face stare frames (after each stare's first) an event detector calls a
+    saccade, per photo and pooled."""
+    out: dict[str, Any] = {}
+    flags: dict[str, list[bool]] = {}
+    for s in np.unique(real["sequence"]):
+        rows = np.flatnonzero(real["sequence"] == s)
+        d = {"t": real["t"][rows], "raw": real["raw"][rows],
+             "distance": np.full(len(rows), np.nan), "blink": np.zeros(len(rows), bool)}
+        states = detect(d, options)[1:]
+        flags.setdefault(str(real["photo"][rows[0]]), []).extend((states == "saccade").tolist())
+    for photo, f in flags.items():
+        out[photo] = round(float(np.mean(f)), 4)
+    out["all"] = round(float(np.mean(sum(flags.values(), []))), 4)
+    return out
