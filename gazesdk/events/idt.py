@@ -111,10 +111,13 @@ class IDTClassifier:
         speed = math.hypot(*step) / ((t - prev_t) / 1000.0)
         while self._window and t - self._window[0][0] > self.options.max_window_ms:
             self._window.popleft()
+        warm = self.options.noise_factor > 0 and self.noise.sigma() is None
         theta = self.threshold()
         pts = np.array([p for _, p in self._window] + [pos]) if self._window else pos[None]
         if dispersion_deg(pts) > theta:
             self._window = deque([(t, pos)])
+            if warm:
+                self.noise.add(t, float(step[0]), float(step[1]))
             return Classified(EyeState.SACCADE, speed, theta)
         self._window.append((t, pos))
         self.noise.add(t, float(step[0]), float(step[1]))

@@ -100,9 +100,12 @@ class IVTClassifier:
         dt = (timestamp_ms - last[0]) / 1000.0
         v = (pos - last[1]) / dt
         speed = float(math.hypot(*v))
+        warm = self.options.noise_factor > 0 and self.noise.sigma() is None
         threshold = self.threshold_along(v)
         saccade = speed > threshold
-        if not saccade:
+        if not saccade or warm:
+            # warming up, every sample counts (the median estimator shrugs off the saccades
+            # among them): else a floor below the noise would keep the estimate from starting
             self.noise.add(float(timestamp_ms), float(v[0]), float(v[1]))
         return Classified(EyeState.SACCADE if saccade else EyeState.FIXATION, speed, threshold)
 
