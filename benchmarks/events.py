@@ -112,10 +112,10 @@ def markdown(r: dict) -> str:
     lines.append("\nGoals (test, 30 fps, model gaze, default I-VT): " + ", ".join(
         f"{k} {r[k]} ({'met' if r['met'][k] else 'not met'}; goal {g})"
         for k, g in r["goals"].items()))
-    if r["real_face_false_saccade_share"]:
+    real = r["real_face_false_saccade_share"]
+    if real:
         lines.append("\nReal faces (shaken-camera stares, holding still): share of frames called "
-                     "saccades: " + "; ".join(f"{k} {v['all']:.3f}"
-                                             for k, v in r["real_face_false_saccade_share"].items()))
+                     "saccades: " + "; ".join(f"{k} {v['all']:.3f}" for k, v in real.items()))
     return "\n".join(lines) + "\n"
 
 

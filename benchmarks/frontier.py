@@ -22,7 +22,7 @@ from _results import RESULTS, ROOT, command, machine, write
 
 from gazesdk.evaluation.metrics import msd_cm
 from gazesdk.mobile_bench.events_study import StudyPlan, collect, real_face_stares, relabel
-from gazesdk.mobile_bench.frontier import frontier_rows, interpolate, options_for, pareto, score
+from gazesdk.mobile_bench.frontier import frontier_rows, interpolate, pareto, score
 from gazesdk.mobile_bench.jitter import smooth
 from gazesdk.runtime.smoothing import SmoothingOptions
 
@@ -130,7 +130,8 @@ def markdown(r: dict) -> str:
                      f"{d['step_lag_frames']} | {real if real is not None else '-'} |")
     lines += ["", f"Event-aware vs 1 Euro (defaults): at the 1 Euro lag "
               f"({c['one_euro_default']['lag_frames']} frames) the event-aware front reaches MSD "
-              f"{c['event_aware_msd_at_one_euro_lag']} cm (1 Euro {c['one_euro_default']['msd_cm']});"
+              f"{c['event_aware_msd_at_one_euro_lag']} cm "
+              f"(1 Euro {c['one_euro_default']['msd_cm']});"
               f" at the 1 Euro MSD ({c['one_euro_default']['msd_cm']} cm) it needs "
               f"{c['event_aware_lag_at_one_euro_msd']} frames of lag. 1 Euro front points beaten "
               f"at equal lag: {c['one_euro_front_points_beaten_at_equal_lag']}.",

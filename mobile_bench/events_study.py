@@ -194,7 +194,8 @@ def score_stream(d: dict[str, np.ndarray], states: np.ndarray) -> dict[str, Any]
     return {"gt": gt[both], "pred": states[both], "frames": len(t),
             "excluded_frames": int((~both).sum()), "onsets": onsets, "onset_hits": hits,
             "onsets_without_gaze": skipped,
-            "blink_frames": int(blink_true.sum()), "blink_hits": int((blink_pred & blink_true).sum()),
+            "blink_frames": int(blink_true.sum()),
+            "blink_hits": int((blink_pred & blink_true).sum()),
             "open_frames": int((~blink_true).sum()),
             "blink_false": int((blink_pred & ~blink_true).sum())}
 

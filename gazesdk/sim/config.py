@@ -9,6 +9,9 @@ from gazesdk.errors import ConfigError
 from gazesdk.geometry.devices import get_device
 from gazesdk.settings import check_types, from_mapping, to_plain_dict
 
+MAX_SESSIONS = 10_000_000
+MAX_FRAMES = 1_000_000_000
+
 
 @dataclass(frozen=True)
 class SimConfig:
@@ -64,7 +67,8 @@ class SimConfig:
             object.__setattr__(self, "devices", (self.devices,))
         elif isinstance(self.devices, list):
             object.__setattr__(self, "devices", tuple(self.devices))
-        if self.devices is not None and not all(isinstance(d, str) for d in self.devices):
+        if self.devices is not None and not (isinstance(self.devices, tuple)
+                                             and all(isinstance(d, str) for d in self.devices)):
             raise ConfigError("devices must be device names")
         check_types(self)
         checks = [
@@ -93,6 +97,13 @@ class SimConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        # far past any dataset (GazeCapture: 1,474 people, 2.5 M frames), and inside what numpy
+        # indexes: a mistyped count fails here, not as an OverflowError or MemoryError later
+        if self.subjects * self.sessions_per_subject > MAX_SESSIONS:
+            raise ConfigError(f"subjects x sessions_per_subject must be at most {MAX_SESSIONS:,}")
+        if self.frames_total > MAX_FRAMES:
+            raise ConfigError(f"a GazeSim dataset has at most {MAX_FRAMES:,} frames; this one "
+                              f"would have {self.frames_total:,}")
         if self.frames_per_subject + self.stare_sequences + self.calibration_dots == 0:
             raise ConfigError("nothing to simulate: no frames, stare sequences or calibration dots")
         if self.devices is not None:

@@ -37,7 +37,7 @@ def test_after_the_window_it_is_an_exponential_smoother() -> None:
     out = feed(f, pts)
     a = 1 - np.exp(-33 / 100.0)           # max(1/n, a) = a once n > 1/a (~3.5 frames)
     y = 0.0
-    for k in range(30, 40):
+    for _ in range(30, 40):
         y += a * (0.01 - y)
     assert np.isclose(out[-1, 0], y, rtol=1e-9)
 
