@@ -51,7 +51,6 @@ from gazesdk.runtime.screen import ScreenMapper
 from gazesdk.runtime.smoothing import TimestampError, create_smoother
 from gazesdk.runtime.tracking import FaceSource, FaceTracker
 
-
 EVENT_QUEUE = 10_000        # events kept for pop_events() when nobody pops them
 
 
