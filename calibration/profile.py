@@ -160,7 +160,12 @@ class CalibrationProfile:
     @classmethod
     def from_dict(cls, doc: Any, *, source: str = "the profile") -> CalibrationProfile:
         validate_profile(doc, source=source)
-        if doc["checksum"] != _checksum({k: v for k, v in doc.items() if k != "checksum"}):
+        try:
+            checksum = _checksum({k: v for k, v in doc.items() if k != "checksum"})
+        except ValueError:                     # NaN or infinity: never written by save()
+            raise CalibrationError(f"{source} holds NaN or infinite numbers: it is not a "
+                                   f"profile gazesdk wrote; calibrate again") from None
+        if doc["checksum"] != checksum:
             raise CalibrationError(f"{source} was changed after it was written (its checksum "
                                    f"does not match): calibrate again")
         try:
@@ -193,6 +198,9 @@ class CalibrationProfile:
         except json.JSONDecodeError as e:
             raise CalibrationError(f"{p} is not a calibration profile (not JSON: {e.msg} at line "
                                    f"{e.lineno})") from None
+        except RecursionError:
+            raise CalibrationError(f"{p} is not a calibration profile (nested too deeply)"
+                                   ) from None
         return cls.from_dict(doc, source=str(p))
 
 

@@ -285,7 +285,7 @@ def read_metadata(artifact: str | os.PathLike, *, verify: bool = True) -> dict[s
                             f"with gazesdk export)")
     try:
         doc = json.loads(meta.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise ArtifactError(f"{meta} is not valid JSON ({e})") from None
     validate_metadata(doc, where=str(meta), side_file=True)
     if verify:

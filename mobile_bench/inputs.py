@@ -10,7 +10,8 @@ import numpy as np
 
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.mobile_bench.sequences import ShakeSettings, encode_jpeg, shaky_sequences
-from gazesdk.runtime.frames import IMAGE_SUFFIXES
+from gazesdk.runtime.frames import IMAGE_SUFFIXES, read_image
+from gazesdk.runtime.quiet import quiet_native_logs
 
 FPS = 30.0
 
@@ -59,15 +60,18 @@ def user_frames(*, video: str | None = None, images: str | None = None,
     if video is not None:
         if not Path(video).is_file():
             raise ConfigError(f"no video file at {video}")
-        cap = cv2.VideoCapture(str(video))
-        try:
-            while len(rgb) < max_frames:
-                ok, bgr = cap.read()
-                if not ok:
-                    break
-                rgb.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-        finally:
-            cap.release()
+        # FFmpeg logs a damaged file's problems from C ("moov atom not found"); the error
+        # raised below says it in one line, as gazesdk demo does
+        with quiet_native_logs():
+            cap = cv2.VideoCapture(str(video))
+            try:
+                while len(rgb) < max_frames:
+                    ok, bgr = cap.read()
+                    if not ok:
+                        break
+                    rgb.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            finally:
+                cap.release()
         source = f"video {video}"
     elif images is not None:
         folder = Path(images)
@@ -75,7 +79,7 @@ def user_frames(*, video: str | None = None, images: str | None = None,
             raise ConfigError(f"no image folder at {images}")
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         for p in files[:max_frames]:
-            bgr = cv2.imread(str(p), cv2.IMREAD_COLOR)
+            bgr = read_image(p)
             if bgr is not None:
                 rgb.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         source = f"images in {images}"

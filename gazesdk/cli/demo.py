@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gazesdk.errors import ConfigError, DataFormatError
-from gazesdk.runtime.frames import IMAGE_SUFFIXES
+from gazesdk.runtime.frames import IMAGE_SUFFIXES, read_image
 
 if TYPE_CHECKING:
     import cv2
@@ -160,7 +160,7 @@ def _image_frames(files: list[Path], first: np.ndarray
     yield first, 0
     index = 1
     for path in files[1:]:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        bgr = read_image(path)
         if bgr is None:
             _skipped(path)
             continue
@@ -192,7 +192,7 @@ def _open_source(args: argparse.Namespace) -> _Source:
         raise DataFormatError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     # the first readable image proves the folder usable before the estimator loads
     while files:
-        bgr = cv2.imread(str(files[0]), cv2.IMREAD_COLOR)
+        bgr = read_image(files[0])
         if bgr is not None:
             break
         _skipped(files[0])

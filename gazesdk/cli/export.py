@@ -118,6 +118,12 @@ def _samples(data: str | None, quiet: bool, model: Any = None) -> tuple[Any, Any
     from gazesdk.training.data import open_dataset
 
     arrays = open_dataset(Path(data), progress=not quiet)
+    if getattr(model, "uses_eye_geometry", False) and not arrays.has("eye_geometry"):
+        from gazesdk.errors import ConfigError
+
+        raise ConfigError(f"the model is a hybrid one (it takes the eye geometry), which {data} "
+                          f"lacks: export it with a dataset written with landmark crops "
+                          f"(gazesdk sim generate --crops landmarks), or without --data")
     calib = ExportSamples.from_arrays(arrays, split="train", stare=False, limit=2000,
                                       source=f"{data} train split")
     held = ExportSamples.from_arrays(arrays, split="test", source=f"{data} test split")

@@ -86,11 +86,15 @@ def load_settings(path: Path) -> dict:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
             raise ConfigError(f"{path} is not valid YAML: {' '.join(str(e).split())}") from None
+        except RecursionError:
+            raise ConfigError(f"{path} is nested too deeply to be a settings file") from None
     else:
         try:
             data = json.loads(text)
         except ValueError as e:
             raise ConfigError(f"{path} is not valid JSON: {e}") from None
+        except RecursionError:
+            raise ConfigError(f"{path} is nested too deeply to be a settings file") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of settings")
     return data
@@ -113,14 +117,18 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
 
 def _is_gazesdk_output(folder: Path) -> bool:
     """An array dataset, or a folder of GazeCapture-format recordings only (what generate
-    writes): the only folders --overwrite may delete."""
+    writes, including the ``NNNNN.partial`` recording a killed run was writing): the only
+    folders --overwrite may delete."""
     from gazesdk.data.arrays import is_arrays_dir
 
     if is_arrays_dir(folder):
         return True
     entries = list(folder.iterdir())
-    return bool(entries) and all(e.is_dir() and e.name.isdigit()
-                                 and (e / "info.json").is_file() for e in entries)
+    recordings = [e for e in entries if e.is_dir() and e.name.isdigit()
+                  and (e / "info.json").is_file()]
+    interrupted = [e for e in entries if e.is_dir() and e.name.endswith(".partial")
+                   and e.name.removesuffix(".partial").isdigit()]
+    return bool(entries) and len(recordings) + len(interrupted) == len(entries)
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:

@@ -89,6 +89,10 @@ class GazeArrays:
         missing = set(FIELDS) - set(self.fields)
         if missing:
             raise DataFormatError(f"gaze arrays lack fields: {sorted(missing)}")
+        scalar = sorted(k for k, a in self.fields.items() if np.ndim(a) == 0)
+        if scalar:
+            raise DataFormatError(f"gaze array fields must have one row per sample; "
+                                  f"{scalar} hold a single value")
         counts = {len(a) for a in self.fields.values()}
         if len(counts) > 1:
             raise DataFormatError(f"gaze array fields differ in length: {sorted(counts)}")
@@ -231,9 +235,15 @@ def is_arrays_dir(path: str | os.PathLike) -> bool:
         return False
     try:
         data = json.loads(manifest.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and data.get("format") == FORMAT_NAME
+
+
+def _first_line(e: BaseException) -> str:
+    """An exception's message on one line (an empty one named by its type)."""
+    text = " ".join(str(e).split())
+    return text or f"{type(e).__name__} (empty or truncated file)"
 
 
 def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
@@ -244,7 +254,7 @@ def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
         raise DataFormatError(f"{path} is not a gazesdk array dataset (no manifest.json)")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:      # RecursionError: nested past the parser
         raise DataFormatError(f"{manifest_path} is not valid JSON: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise DataFormatError(f"{manifest_path} is not a {FORMAT_NAME} manifest")
@@ -260,17 +270,17 @@ def load_arrays(path: str | os.PathLike, *, mmap: bool = True) -> GazeArrays:
             raise DataFormatError(f"{path} lacks {f.name}")
         try:
             fields[name] = np.load(f, mmap_mode="r" if mmap else None, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as e:
-            raise DataFormatError(f"cannot read {f}: {e or 'empty file'}") from None
+        except Exception as e:  # noqa: BLE001 - numpy's header parser raises many types
+            raise DataFormatError(f"cannot read {f}: {_first_line(e)}") from None
     listed = manifest.get("fields") if isinstance(manifest.get("fields"), dict) else {}
     for name in OPTIONAL_FIELDS:
         if name in listed:
             try:
                 fields[name] = np.load(path / f"{name}.npy", mmap_mode="r" if mmap else None,
                                        allow_pickle=False)
-            except (ValueError, EOFError, OSError) as e:
+            except Exception as e:  # noqa: BLE001 - as above
                 raise DataFormatError(f"cannot read {path / (name + '.npy')}: "
-                                      f"{e or 'empty file'}") from None
+                                      f"{_first_line(e)}") from None
     devices = manifest.get("devices")
     if not isinstance(devices, list):
         raise DataFormatError(f"{manifest_path} has no device list")

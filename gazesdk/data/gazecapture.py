@@ -231,7 +231,7 @@ def _read_json(path: Path) -> object:
         raise _Skip("missing file") from None
     except OSError:
         raise _Skip("unreadable file") from None
-    except ValueError:  # also UnicodeDecodeError
+    except (ValueError, RecursionError):  # also UnicodeDecodeError; nesting past the parser
         raise _Skip("malformed json") from None
 
 

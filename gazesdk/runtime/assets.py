@@ -429,6 +429,9 @@ def model_path(spec: AssetSpec, path: str | os.PathLike[str] | None = None, *,
     """
     explicit = path if path is not None else (
         (os.environ.get(spec.env) or None) if spec.env else None)
+    if explicit is not None and not isinstance(explicit, (str, os.PathLike)):
+        raise AssetError(f"the {what} must be a path, got {type(explicit).__name__} "
+                         f"{explicit!r:.80}")
     if explicit is not None:
         p = Path(explicit).expanduser()
         label = f"{what} {p}" if path is not None else f"{spec.env}={p}"

@@ -84,16 +84,24 @@ class CalibrationStage:
     def __call__(self, raw_cm: tuple[float, float], features: np.ndarray | None,
                  head_pose: Any, timestamp_ms: int | None) -> Calibrated:
         g = np.asarray(raw_cm, float)
+        applied = self.applies
         if self.applies:
             assert self.profile is not None
-            g = self.profile.apply(g, features)
+            fitted = self.profile.apply(g, features)
+            # a fit edited to extremes (a tiny scale, huge coefficients) can overflow: that
+            # frame keeps the model's gaze rather than becoming a "valid" NaN
+            if np.isfinite(fitted).all():
+                g = fitted
+            else:
+                applied = False
         if timestamp_ms is not None:
             self.implicit.observe((float(g[0]), float(g[1])), timestamp_ms)
         g = self.implicit.apply(g)
         xy = (float(g[0]), float(g[1]))
         advised = (None if self.drift is None or head_pose is None
                    else self.drift.update(head_pose, timestamp_ms))
-        return Calibrated(xy, xy if self.active else None, self.active, advised)
+        active = applied or self.implicit.map is not None
+        return Calibrated(xy, xy if active else None, active, advised)
 
     def add_implicit_sample(self, screen_point: tuple[float, float], timestamp_ms: int) -> bool:
         """A screen point (points, the user's frame) the user looked at at ``timestamp_ms``."""

@@ -9,6 +9,7 @@ stream should not stop on one bad frame. Only a non-array is a usage error.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,6 +20,22 @@ from gazesdk.errors import GazeSDKError
 MIN_FRAME_SIDE = 32             # below this no face can be told from noise
 MAX_FRAME_SIDE = 16384          # a larger frame is a mistake (a stitched panorama, a bad header)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")   # image files OpenCV reads as frames
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray | None:
+    """An image file as (H, W, 3) uint8 BGR, or None when OpenCV cannot read it, including a
+    file whose header claims more pixels than OpenCV will allocate (it raises for that one
+    instead of returning None). The decoders' own complaints (libpng's "Image width exceeds
+    user limit") are silenced: the caller says in one line that the file was skipped."""
+    import cv2
+
+    from gazesdk.runtime.quiet import quiet_native_logs
+
+    try:
+        with quiet_native_logs():
+            return cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)
+    except cv2.error:
+        return None
 
 
 class InvalidReason(str, Enum):
@@ -51,7 +68,9 @@ def check_frame(image: object, *, color_order: str = "RGB") -> FrameCheck:
     """The frame as contiguous (H, W, 3) uint8 RGB, or a message saying why it is unusable."""
     if not isinstance(image, np.ndarray):
         raise FrameError(f"a frame must be a numpy array (H, W, 3), got {type(image).__name__}")
-    a = image
+    # a subclass (np.matrix stays 2-D whatever it is indexed with, a masked array) is read as
+    # the plain array of its values: the native detector must get exactly (H, W, 3) uint8
+    a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):

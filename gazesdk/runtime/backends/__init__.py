@@ -48,11 +48,14 @@ def resolve_model(model: str | os.PathLike, backend: str, precision: str
                   ) -> tuple[str, str | Path]:
     """(backend name, model source) for ``model`` ("default" or a path) and ``backend``
     ("auto" or a name); ``precision`` picks the bundled default's fp32 or int8 export."""
-    if backend != "auto" and backend not in _BACKENDS:
+    if backend != "auto" and (not isinstance(backend, str) or backend not in _BACKENDS):
         raise ConfigError(f"unknown backend {backend!r}; choose auto or one of "
                           f"{', '.join(_BACKENDS)}")
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if not isinstance(model, (str, os.PathLike)):
+        raise ConfigError(f"model must be 'default' or a path, got {type(model).__name__} "
+                          f"{model!r:.80}")
     if str(model) == DEFAULT_MODEL:
         if backend == "auto":
             have = installed_backends()

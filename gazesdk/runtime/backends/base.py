@@ -25,6 +25,9 @@ DEVICES = ("cpu", "cuda")
 # The exported outputs (gazesdk.export.graph names them too; this module must not import torch)
 OUTPUT_NAME = "gaze_cm"
 FEATURES_NAME = "features"
+# the inputs the runtime knows how to make (gazesdk.runtime.crops.model_inputs, eye_geometry)
+PATCH_INPUTS = ("face", "left_eye", "right_eye")
+INPUT_NAMES = (*PATCH_INPUTS, "face_grid", "eye_geometry")
 
 
 class Backend(Protocol):
@@ -66,11 +69,17 @@ class ModelSpec:
         if pre.get("colour_order") != "RGB" or pre.get("layout") != "NCHW":
             raise ConfigError(f"the runtime prepares RGB NCHW inputs; this model wants "
                               f"{pre.get('colour_order')} {pre.get('layout')}")
+        names = tuple(t["name"] for t in doc["inputs"])
+        unknown = [n for n in names if n not in INPUT_NAMES]
+        if unknown or len(set(names)) != len(names) or not set(PATCH_INPUTS) <= set(names):
+            raise ConfigError(f"the runtime makes the inputs {', '.join(INPUT_NAMES)} (the "
+                              f"three patches always); this model's metadata names "
+                              f"{', '.join(names)}")
         geometry = pre.get("crops", {}).get("geometry")
         crops = (get_crop_geometry(geometry) if geometry is not None
                  else CROP_GEOMETRIES[DEFAULT_CROPS])
         return cls(name=str(doc["model"]["name"]), precision=str(doc["artifact"]["precision"]),
-                   input_names=tuple(t["name"] for t in doc["inputs"]),
+                   input_names=names,
                    patch_size=int(pre["patch_size"]), pixel_scale=float(pre["pixel_scale"]),
                    crops=crops, output_names=metadata_outputs(doc))
 
@@ -83,6 +92,31 @@ def metadata_outputs(doc: Mapping[str, Any]) -> tuple[str, ...]:
         raise ConfigError(f"the runtime reads {OUTPUT_NAME} as a model's first output; this "
                           f"model's outputs are {', '.join(names)}")
     return names
+
+
+def check_model_io(metadata: Mapping[str, Any], inputs: Mapping[str, Any],
+                   outputs: Mapping[str, Any], *, runtime: str) -> None:
+    """Refuse metadata that does not describe the loaded model: its inputs must be the
+    model's (same names), and every input and output it names must have the model's sizes
+    past the batch axis (``inputs``/``outputs``: name -> shape as the runtime reports it, None
+    or a string for a free axis). Caught at load, not as a runtime's exception mid-stream."""
+    from gazesdk.export.metadata import ArtifactError
+
+    declared = {str(t["name"]): list(t["shape"]) for t in metadata["inputs"]}
+    if set(declared) != set(inputs):
+        raise ArtifactError(f"the {runtime} model takes inputs {', '.join(sorted(inputs))}; "
+                            f"its metadata names {', '.join(sorted(declared))}")
+    named_outputs = {str(t["name"]): list(t["shape"]) for t in metadata.get("outputs") or []}
+    for kind, actual, wanted in (("input", inputs, declared), ("output", outputs, named_outputs)):
+        for name, shape in wanted.items():
+            if name not in actual:
+                continue                    # a missing output: the runner names it
+            have = [int(d) if isinstance(d, (int, np.integer)) else None for d in actual[name]]
+            if len(have) != len(shape) or any(
+                    h is not None and isinstance(d, int) and h != d
+                    for h, d in zip(have[1:], shape[1:], strict=True)):
+                raise ArtifactError(f"the {runtime} model's {kind} {name} has shape {have}; "
+                                    f"its metadata says {shape}")
 
 
 def check_device(device: str, threads: int) -> None:

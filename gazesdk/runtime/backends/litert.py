@@ -18,6 +18,7 @@ from gazesdk.runtime.backends.base import (
     OUTPUT_NAME,
     artifact_metadata,
     check_device,
+    check_model_io,
     first_line,
     metadata_outputs,
 )
@@ -45,10 +46,12 @@ def from_tensor(y: np.ndarray, detail: Mapping[str, Any]) -> np.ndarray:
 
 
 def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1,
-                  outputs: Sequence[str] = (OUTPUT_NAME,)
+                  outputs: Sequence[str] = (OUTPUT_NAME,),
+                  metadata: Mapping[str, Any] | None = None
                   ) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
     """A function running one batch {name: float32} at the model's fixed batch -> the named
-    signature ``outputs`` as float32 (dequantized where integer), in that order."""
+    signature ``outputs`` as float32 (dequantized where integer), in that order; with
+    ``metadata``, its inputs and batch must be the model's."""
     from gazesdk.export.metadata import ArtifactError
 
     try:
@@ -72,6 +75,14 @@ def litert_runner(model: bytes | str | os.PathLike, *, threads: int = 1,
     if not set(outputs) <= set(details):
         raise ArtifactError(f"the .tflite signature has outputs {', '.join(sorted(details))}; "
                             f"its metadata names {', '.join(outputs)}")
+    if metadata is not None:
+        shapes = {k: list(d["shape"]) for k, d in ins.items()}
+        check_model_io(metadata, shapes, {k: list(d["shape"]) for k, d in details.items()},
+                       runtime="TFLite")
+        batches = {int(s[0]) for s in shapes.values() if s}
+        if [metadata["artifact"]["batch"]] != sorted(batches):
+            raise ArtifactError(f"the .tflite model runs batch {sorted(batches)}; its metadata "
+                                f"says {metadata['artifact']['batch']!r}")
     outs = [(name, details[name]) for name in outputs]
 
     def run(inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -97,10 +108,11 @@ class LiteRTBackend:
         self.path = Path(path)
         self.metadata: dict[str, Any] = artifact_metadata(self.path, verify=verify)
         self.device = device
-        self._batch = int(self.metadata["artifact"]["batch"])
         self.output_names = metadata_outputs(self.metadata)
         self._tails = [tuple(t["shape"][1:]) for t in self.metadata["outputs"]]
-        self._run = litert_runner(self.path, threads=threads, outputs=self.output_names)
+        self._run = litert_runner(self.path, threads=threads, outputs=self.output_names,
+                                  metadata=self.metadata)
+        self._batch = int(self.metadata["artifact"]["batch"])      # the model's: checked
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         return self.infer_all(inputs)[0]

@@ -15,16 +15,18 @@ from gazesdk.runtime.backends.base import (
     OUTPUT_NAME,
     artifact_metadata,
     check_device,
+    check_model_io,
     first_line,
     metadata_outputs,
 )
 
 
 def ort_runner(model: bytes | str | os.PathLike, *, threads: int = 1, device: str = "cpu",
-               outputs: Sequence[str] = (OUTPUT_NAME,)
+               outputs: Sequence[str] = (OUTPUT_NAME,), metadata: Mapping[str, Any] | None = None
                ) -> Callable[[Mapping[str, np.ndarray]], list[np.ndarray]]:
     """A function running one batch {name: float32} through an ONNX model -> the named
-    ``outputs``, in that order (gaze (N, 2) first)."""
+    ``outputs``, in that order (gaze (N, 2) first); with ``metadata``, its inputs must be the
+    model's."""
     from gazesdk.export.metadata import ArtifactError
 
     try:
@@ -54,6 +56,9 @@ def ort_runner(model: bytes | str | os.PathLike, *, threads: int = 1, device: st
     if not set(outputs) <= set(have):
         raise ArtifactError(f"the ONNX model has outputs {', '.join(have)}; its metadata "
                             f"names {', '.join(outputs)}")
+    if metadata is not None:
+        check_model_io(metadata, {i.name: i.shape for i in session.get_inputs()},
+                       {o.name: o.shape for o in session.get_outputs()}, runtime="ONNX")
     names = list(outputs)
 
     def run(inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -75,7 +80,7 @@ class OnnxRuntimeBackend:
         self.device = device
         self.output_names = metadata_outputs(self.metadata)
         self._run = ort_runner(self.path, threads=threads, device=device,
-                               outputs=self.output_names)
+                               outputs=self.output_names, metadata=self.metadata)
 
     def infer(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         return self.infer_all(inputs)[0]
