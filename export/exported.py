@@ -207,17 +207,30 @@ class ExportedModel(ABC):
         if self.parity is None or self._golden is None:
             raise ArtifactError("check the export first: exported.verify(model, samples)")
         p.parent.mkdir(parents=True, exist_ok=True)
-        for old in (p, side_path(p), golden_dir(p)):
-            if old.is_dir():
-                shutil.rmtree(old)
-            elif old.exists():
-                old.unlink()
-        self._write(p)
-        doc = json.loads(json.dumps(self.metadata))
-        doc["parity"] = self.parity.to_dict()
-        doc["golden"] = self._write_golden(golden_dir(p))
-        doc["golden"]["folder"] = golden_dir(p).name
-        write_metadata(p, doc)
+        # Everything is written into a hidden staging folder beside it and renamed into place,
+        # the metadata last: a killed export leaves no half-written file at a final path, and
+        # an artifact without its metadata is refused by every loader.
+        staging = p.with_name(f".{p.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            staged = staging / p.name
+            self._write(staged)
+            doc = json.loads(json.dumps(self.metadata))
+            doc["parity"] = self.parity.to_dict()
+            doc["golden"] = self._write_golden(golden_dir(staged))
+            doc["golden"]["folder"] = golden_dir(p).name
+            write_metadata(staged, doc)
+            for old in (side_path(p), p, golden_dir(p)):
+                if old.is_dir():
+                    shutil.rmtree(old)
+                elif old.exists():
+                    old.unlink()
+            for made, final in ((golden_dir(staged), golden_dir(p)), (staged, p),
+                                (side_path(staged), side_path(p))):
+                os.replace(made, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return p
 
     def _write_golden(self, folder: Path) -> dict[str, Any]:

@@ -26,9 +26,12 @@ def test_every_package_folder_is_listed():
     found = {"gazesdk." + p.parent.relative_to(ROOT / "gazesdk").as_posix().replace("/", ".")
              for p in (ROOT / "gazesdk").rglob("__init__.py") if p.parent != ROOT / "gazesdk"}
     found |= {"gazesdk"}
-    mapped = {f"gazesdk.{name}" for name in ("export", "mobile_bench", "calibration")
-              if (ROOT / name / "__init__.py").exists()}
-    assert found | mapped == listed
+    tops = ("export", "mobile_bench", "calibration")
+    mapped = {f"gazesdk.{name}" for name in tops if (ROOT / name / "__init__.py").exists()}
+    # their subpackages too (mobile_bench/reliability -> gazesdk.mobile_bench.reliability)
+    nested = {"gazesdk." + p.parent.relative_to(ROOT).as_posix().replace("/", ".")
+              for name in tops for p in (ROOT / name).rglob("*/__init__.py")}
+    assert found | mapped | nested == listed
     assert all(table["package-dir"][p] == p.split(".")[-1] for p in mapped)
 
 
