@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "head-pose labels: GazeSim has them)")
     p.add_argument("--aux-branch", type=int,
                    help="HMTL: backbone stage the SSL heads branch from (default 3)")
+    p.add_argument("--aux-unlabelled", metavar="DIR",
+                   help="HMTL: an unlabelled dataset whose frames also feed the SSL heads "
+                        "(its labels are never read)")
     p.add_argument("--augment",
                    choices=("none", "mirror", "real-camera", "real-camera-mirror"),
                    help="domain randomisation of the batches: real-camera (exposure, white "
@@ -78,7 +81,8 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, i
              "seed": args.seed, "threads": args.threads,
              "checkpoint_every": args.checkpoint_every}
     for name in ("head", "scheme", "tat_generations", "tat_generation_epochs", "init",
-                 "label_fraction", "aux", "aux_branch", "head_pose_weight", "augment",
+                 "label_fraction", "aux", "aux_branch", "aux_unlabelled", "head_pose_weight",
+                 "augment",
                  "eye_geometry"):
         flags[name] = getattr(args, name, None)
     if getattr(args, "method", None):

@@ -147,6 +147,19 @@ def pretext_loss(out: dict[str, object], labels: dict[str, dict[str, torch.Tenso
     return named
 
 
+def join_unlabelled(batch: dict[str, torch.Tensor], unlabelled: dict[str, torch.Tensor]
+                    ) -> dict[str, torch.Tensor]:
+    """The model inputs of ``batch`` followed by those of ``unlabelled`` (labels dropped: the
+    rows after the labelled ones have none)."""
+    keys = [k for k in ("face", "left_eye", "right_eye", "face_grid", "eye_geometry")
+            if k in batch]
+    missing = [k for k in keys if k not in unlabelled]
+    if missing:
+        raise ConfigError(f"the unlabelled frames lack {', '.join(missing)}, which the "
+                          f"labelled ones have")
+    return {k: torch.cat([batch[k], unlabelled[k].to(batch[k].dtype)]) for k in keys}
+
+
 class HMTLCoTraining:
     """Gaze (ordinal or L2) + HMTL pretext heads, trained together on transformed patches."""
 
@@ -172,16 +185,24 @@ class HMTLCoTraining:
     def begin_step(self, epoch: int, step: int) -> None:
         self.key = (epoch, step)
 
-    def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor]
+    def __call__(self, net: nn.Module, batch: dict[str, torch.Tensor],
+                 unlabelled: dict[str, torch.Tensor] | None = None
                  ) -> dict[str, torch.Tensor]:
+        """Losses of one step. ``unlabelled``: inputs of extra frames without labels (the
+        ``aux_unlabelled`` pool); they go through the same forward pass, after the labelled
+        rows, and count in the SSL loss only."""
         g = seeded_generator(self.seed, *self.key, self.rank, 7)
-        shown, labels = pretext_batch(batch, kind=self.options["kind"],
+        n = batch["face"].shape[0]
+        joint = batch if unlabelled is None else join_unlabelled(batch, unlabelled)
+        shown, labels = pretext_batch(joint, kind=self.options["kind"],
                                       grid=self.options["grid"],
                                       patches=self.net.transformed, generator=g)
         out = net(shown)
-        named = self.supervised.loss_of(out["gaze"], batch["gaze"])
+        assert isinstance(out["gaze"], torch.Tensor)
+        named = self.supervised.loss_of(out["gaze"][:n], batch["gaze"])
         if self.supervised.pose_weight:
-            named = self.supervised.add_pose(named, out["pose"], batch)
+            assert isinstance(out["pose"], torch.Tensor)
+            named = self.supervised.add_pose(named, out["pose"][:n], batch)
         ssl = pretext_loss(out, labels)
         named["loss"] = named["loss"] + self.weight * ssl["ssl"]
         named.update({k: v.detach() for k, v in ssl.items()})

@@ -55,7 +55,10 @@ class TrainConfig:
     end of backbone stage ``aux_branch``, grid ``aux_grid``, on ``aux_patches`` (all | face),
     weight ``aux_weight`` (0: puzzled inputs without SSL heads), dropout ``aux_dropout`` on
     the SSL heads and ``aux_head_dropout`` on the gaze head. The ``hmtl-*`` pre-training
-    schemes use the branch, grid, patches and SSL dropout too.
+    schemes use the branch, grid, patches and SSL dropout too. ``aux_unlabelled``: a dataset
+    (array form or GazeCapture; its labels are never read) whose frames also feed the SSL
+    heads, ``aux_unlabelled_batch`` of its rows per step (0: ``batch_size``): the unlabelled
+    frames train the pretext heads and the layers under them, the labelled ones train both.
 
     ``head_pose_weight`` > 0 adds a HopeNet-style head-pose head to the model, trained with
     that weight on the dataset's ``head_pose_deg`` (GazeSim writes it), ``head_pose_alpha``
@@ -123,6 +126,8 @@ class TrainConfig:
     aux_weight: float = 50.0
     aux_dropout: float = 0.2
     aux_head_dropout: float = 0.5
+    aux_unlabelled: str = ""
+    aux_unlabelled_batch: int = 0
     ssl_hidden_dim: int = 512
     ssl_dim: int = 128
     ssl_temperature: float = 0.5
@@ -201,6 +206,7 @@ class TrainConfig:
             (self.aux_weight >= 0, "aux_weight must be >= 0"),
             (0.0 <= self.aux_dropout < 1.0 and 0.0 <= self.aux_head_dropout < 1.0,
              "aux_dropout and aux_head_dropout must be in [0, 1)"),
+            (self.aux_unlabelled_batch >= 0, "aux_unlabelled_batch must be >= 0 (0: batch_size)"),
             (self.ssl_hidden_dim >= 1 and self.ssl_dim >= 1, "ssl_hidden_dim and ssl_dim >= 1"),
             (self.ssl_temperature > 0 and self.ssl_gamma >= 0 and self.ssl_bt_lambda >= 0,
              "ssl_temperature must be > 0, ssl_gamma and ssl_bt_lambda >= 0"),
@@ -230,6 +236,9 @@ class TrainConfig:
         if self.aux != "none" and self.scheme != "supervised":
             raise ConfigError(f"HMTL co-training (aux {self.aux}) runs with the supervised "
                               f"scheme, not {self.scheme}")
+        if self.aux_unlabelled and self.aux == "none":
+            raise ConfigError("aux_unlabelled feeds HMTL's self-supervised heads: set aux "
+                              "(puzzle, rotation or puzzle-rotation) too")
         if self.head_pose_weight > 0 and self.scheme != "supervised":
             raise ConfigError(f"the head-pose auxiliary task (head_pose_weight) trains with the "
                               f"supervised scheme (optionally with aux), not {self.scheme}")

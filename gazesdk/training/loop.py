@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from gazesdk.data.arrays import GazeArrays
 from gazesdk.errors import ConfigError, DataFormatError
 from gazesdk.losses.ordinal import OrdinalBins
-from gazesdk.training.augment import AUGMENTS
+from gazesdk.training.augment import AUGMENTS, GazeSafeAugment
 from gazesdk.training.config import TrainConfig
 from gazesdk.training.data import labelled_subset, open_dataset, split_indices, to_batch
 from gazesdk.training.task import seeded_generator, task_from_config
@@ -335,6 +335,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         _barrier(d)
 
     augment = AUGMENTS[config.augment]
+    pool = _unlabelled_pool(config, data, show)
+    pool_batch = (config.aux_unlabelled_batch or config.batch_size)
     for epoch in range(start_epoch, config.epochs):
         order = _epoch_order(train_idx, config.seed, epoch)
         net.train()
@@ -349,10 +351,14 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
                                                                   d.rank))
             if not uses_labels:              # pre-training sees the inputs only
                 batch = {k: batch[k] for k in INPUTS}
+            extra = {}
+            if pool is not None:     # HMTL's SSL heads also see unlabelled frames
+                extra["unlabelled"] = _pool_batch(pool, pool_batch, config.seed, epoch, step,
+                                                  d, device, augment)
             if hasattr(task, "begin_step"):
                 task.begin_step(epoch, step)
             with autocast:
-                losses = task(net, batch)
+                losses = task(net, batch, **extra)
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             if config.grad_clip:
@@ -425,6 +431,41 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         return {"encoder": str(encoder), "final_loss": history[-1]["train_loss"]}
     export_weights(out / "model.safetensors", gaze.state_dict(), gaze.config)
     return _final_evaluation(gaze, data, config, device, out, train_idx)
+
+
+def _unlabelled_pool(config: TrainConfig, data: GazeArrays, show: bool
+                     ) -> tuple[GazeArrays, np.ndarray] | None:
+    """``aux_unlabelled``'s dataset and the rows it feeds (every split; stare sequences and
+    calibration grids left out), or None when the run has no pool."""
+    if not config.aux_unlabelled:
+        return None
+    pool = open_dataset(config.aux_unlabelled, progress=show)
+    rows = split_indices(pool, "all", stare=False)
+    if not len(rows):
+        raise DataFormatError(f"the unlabelled dataset {config.aux_unlabelled} has no "
+                              f"single-dot frames to feed the SSL heads")
+    if config.eye_geometry and not pool.has("eye_geometry"):
+        raise ConfigError(f"the hybrid model needs the eye_geometry field, which the "
+                          f"unlabelled dataset {config.aux_unlabelled} lacks")
+    if show:
+        tqdm.write(f"unlabelled frames for the SSL heads: {len(rows)} from "
+                   f"{len(np.unique(np.asarray(pool['subject'])[rows]))} subjects")
+    return pool, rows
+
+
+def _pool_batch(pool: tuple[GazeArrays, np.ndarray], size: int, seed: int, epoch: int,
+                step: int, d: Dist, device: torch.device, augment: GazeSafeAugment | None
+                ) -> dict[str, torch.Tensor]:
+    """This step's unlabelled rows (drawn from (seed, epoch, step): the same after a resume;
+    each process takes its share), model inputs only."""
+    data, rows = pool
+    pick = np.random.default_rng([seed, 23, epoch, step]).choice(
+        len(rows), size, replace=len(rows) < size)
+    batch = to_batch(data, rows[pick][d.rank::d.world], device)
+    batch = {k: v for k, v in batch.items() if k in (*INPUTS, "eye_geometry")}
+    if augment is not None:
+        batch = augment(batch, generator=seeded_generator(seed, 19, epoch, step, d.rank))
+    return batch
 
 
 def _write_json(path: Path, value: object) -> None:

@@ -22,14 +22,27 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
 
     inputs, outputs = tensor_specs(input_shapes(model), "dynamic",
                                    outputs=output_shapes(features=True))
+    artifact: dict[str, Any] = {"format": "torch", "precision": "fp32", "batch": "dynamic",
+                                "runtime": "torch"}
+    if os.path.isfile(source):      # a weights file: calibration profiles bind to its bytes
+        artifact["sha256"] = _sha256(source)
     return {"model": {"name": str(model.config["name"]), "config": model.config,
                       "parameters": int(sum(p.numel() for n, p in model.named_parameters()
                                             if not n.startswith("pose."))),
                       "source": source},
-            "artifact": {"format": "torch", "precision": "fp32", "batch": "dynamic",
-                         "runtime": "torch"},
+            "artifact": artifact,
             "inputs": inputs, "outputs": outputs, "preprocessing": preprocessing(model),
             "decoding": decoding(model)}
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class TorchBackend:
