@@ -393,12 +393,13 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
     t = result.get("transfer")
     if t:
         lines.append("\nTransfer (L = {}, seed {}):\n".format(t["labelled_subjects"], t["seed"]))
-        lines += ["| model | GazeSim error cm | after calibration cm | real-face lens bias cm | "
-                  "mirror cm | iris response h / v | real-face stare MSD cm |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| model | GazeSim test error cm | session frames: uncalibrated -> "
+                  "calibrated cm (ratio) | real-face lens bias cm | mirror cm | iris response "
+                  "h / v | real-face stare MSD cm |", "|---|---|---|---|---|---|---|"]
         for name, m in t["models"].items():
             rf = m["real_faces"]
-            lines.append(f"| {name} | {m['error_cm']:.3f} | {m['calibrated_cm']:.3f} | "
+            lines.append(f"| {name} | {m['error_cm']:.3f} | {m['uncalibrated_cm']:.3f} -> "
+                         f"{m['calibrated_cm']:.3f} ({m['calibration_ratio']:.3f}) | "
                          f"{_fmt(rf['lens_bias_cm'])} | {_fmt(rf['mirror_cm'])} | "
                          f"{_fmt(rf['iris_response_ratio'].get('horizontal'))} / "
                          f"{_fmt(rf['iris_response_ratio'].get('vertical'))} | "
