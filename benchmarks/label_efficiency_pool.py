@@ -229,15 +229,16 @@ def summarise(rows: list[dict]) -> list[dict]:
     out = []
     for (method, labelled, u), rs in groups.items():
         err = np.array([r["error_cm"] for r in rs])
-        refs = [ref.get((reference(method), labelled, r["seed"])) for r in rs]
-        ratio = (float(err.mean() / np.mean(refs)) if all(x is not None for x in refs)
-                 else None)
-        ratio_sd = (float(np.std([r["ratio"] for r in rs], ddof=1))
-                    if len(rs) > 1 and ratio is not None else 0.0)
+        paired = [r for r in rs if r["ratio"] is not None]      # seeds its reference has run
+        ratio = (float(np.mean([r["error_cm"] for r in paired])
+                       / np.mean([ref[(reference(method), labelled, r["seed"])]
+                                  for r in paired])) if paired else None)
         out.append({"method": method, "labelled_subjects": labelled, "unlabelled_subjects": u,
                     "seeds": sorted(r["seed"] for r in rs), "error_cm": float(err.mean()),
-                    "error_cm_std": float(err.std(ddof=1)) if len(err) > 1 else 0.0,
-                    "ratio": ratio, "ratio_std": ratio_sd})
+                    "error_cm_std": float(err.std(ddof=1)) if len(err) > 1 else None,
+                    "ratio": ratio, "ratio_seeds": sorted(r["seed"] for r in paired),
+                    "ratio_std": float(np.std([r["ratio"] for r in paired], ddof=1))
+                    if len(paired) > 1 else None})
     order = {m: i for i, m in enumerate(METHODS)}
     out.sort(key=lambda s: (s["labelled_subjects"], order.get(s["method"], 99),
                             -s["unlabelled_subjects"]))
@@ -259,15 +260,19 @@ def extra_seed_keys(rows: list[dict], labelled: int, args: argparse.Namespace) -
     """Seeds 1.. for the rows at this L whose seed-0 ratio is within the band of 1, and for
     their references."""
     keys: list[tuple] = []
-    for s in summarise(rows):
-        if s["labelled_subjects"] != labelled or s["ratio"] is None:
-            continue
-        if s["unlabelled_subjects"] not in (0, args.pool_subjects):
-            continue        # the U sweep stays at one seed
-        if abs(s["ratio"] - 1.0) <= args.band and not s["method"].startswith("supervised"):
-            for seed in args.seeds[1:]:
-                keys.append((s["method"], labelled, seed, s["unlabelled_subjects"]))
-                keys.append((reference(s["method"]), labelled, seed, 0))
+    rows_at = [s for s in summarise(rows) if s["labelled_subjects"] == labelled
+               and s["ratio"] is not None and not s["method"].startswith("supervised")
+               and s["unlabelled_subjects"] in (0, args.pool_subjects)]  # the U sweep: 1 seed
+    chosen = [s for s in rows_at if abs(s["ratio"] - 1.0) <= args.band]
+    if labelled == min(args.labelled):     # the goal's rows get seeds wherever they lie
+        pre = [s for s in rows_at if s["method"] in PRETRAIN]
+        chosen += [min(group, key=lambda s: s["ratio"]) for group in (pre, rows_at) if group]
+    for s in chosen:
+        methods = [s["method"]] + (["hmtl-cotrain"] if s["method"] == POOL_COTRAIN else [])
+        for seed in args.seeds[1:]:
+            for m in methods:
+                keys.append((m, labelled, seed, pool_of(m, args)))
+            keys.append((reference(s["method"]), labelled, seed, 0))
     return list(dict.fromkeys(keys))
 
 
@@ -296,21 +301,29 @@ def loss_curves(args: argparse.Namespace) -> dict[str, list[float]]:
 def flattening(curve: list[float]) -> float | None:
     """Relative drop of the loss over the last epoch, |l[-1] - l[-2]| / |l[0] - l[-1]|: how
     much of the whole decrease the last epoch still made."""
-    if len(curve) < 3 or curve[0] == curve[-1]:
-        return None
-    return abs(curve[-1] - curve[-2]) / abs(curve[0] - curve[-1])
+    if len(curve) < 3 or curve[-1] >= curve[0]:
+        return None                         # no decrease to share out (the loss rose)
+    return abs(curve[-1] - curve[-2]) / (curve[0] - curve[-1])
 
 
-def ordering_check(summary: list[dict], args: argparse.Namespace) -> list[dict]:
+def ordering_check(summary: list[dict], rows: list[dict], args: argparse.Namespace
+                   ) -> list[dict]:
+    """Per L, the three methods ordered by mean error over the seeds all three have run."""
     out = []
     for lab in args.labelled:
-        errs = {s["method"]: s["error_cm"] for s in summary if s["labelled_subjects"] == lab
-                and s["unlabelled_subjects"] == args.pool_subjects and s["method"] in ORDERING}
-        if len(errs) == len(ORDERING):
-            got = sorted(ORDERING, key=lambda m: errs[m])
-            out.append({"labelled_subjects": lab, "order": got,
-                        "paper_order_holds": got == list(ORDERING),
-                        "errors_cm": {m: round(errs[m], 3) for m in ORDERING}})
+        found = {s["method"]: s for s in summary if s["labelled_subjects"] == lab
+                 and s["unlabelled_subjects"] == args.pool_subjects and s["method"] in ORDERING}
+        if len(found) < len(ORDERING):
+            continue
+        seeds = sorted(set.intersection(*(set(found[m]["seeds"]) for m in ORDERING)))
+        errs = {m: float(np.mean([r["error_cm"] for r in rows if r["method"] == m
+                                  and r["labelled_subjects"] == lab and r["seed"] in seeds
+                                  and r["unlabelled_subjects"] == args.pool_subjects]))
+                for m in ORDERING}
+        got = sorted(ORDERING, key=lambda m: errs[m])
+        out.append({"labelled_subjects": lab, "order": got, "seeds": seeds,
+                    "paper_order_holds": got == list(ORDERING),
+                    "errors_cm": {m: round(errs[m], 3) for m in ORDERING}})
     return out
 
 
@@ -366,9 +379,10 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
              "| L | U | method | seeds | error cm | ratio |", "|---|---|---|---|---|---|"]
     for s in result["summary"]:
         ratio = "-" if s["ratio"] is None else (
-            f"{s['ratio']:.3f}" + (f" ± {s['ratio_std']:.3f}" if len(s["seeds"]) > 1 else ""))
-        err = f"{s['error_cm']:.3f}" + (f" ± {s['error_cm_std']:.3f}" if len(s["seeds"]) > 1
-                                        else "")
+            f"{s['ratio']:.3f}" + (f" ± {s['ratio_std']:.3f}" if s["ratio_std"] is not None
+                                   else ""))
+        err = f"{s['error_cm']:.3f}" + (f" ± {s['error_cm_std']:.3f}"
+                                        if s["error_cm_std"] is not None else "")
         lines.append(f"| {s['labelled_subjects']} | {s['unlabelled_subjects']} | "
                      f"{s['method']} | {len(s['seeds'])} | {err} | {ratio} |")
     lines.append("\nPre-training loss (first -> last epoch; share of the decrease made in the "
@@ -377,7 +391,7 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
     for name, c in result["loss_curves"].items():
         f = flattening(c)
         lines.append(f"| {name} | {len(c)} | {c[0]:.4g} | {c[-1]:.4g} | "
-                     f"{'-' if f is None else f'{f:.3f}'} |")
+                     f"{'rose' if f is None else f'{f:.3f}'} |")
     if result["ordering"]:
         lines.append("\nThe paper's ordering (contrastive regression < Barlow Twins < SimCLR, "
                      "error):\n")
@@ -385,11 +399,15 @@ def markdown(result: dict, args: argparse.Namespace) -> str:
             lines.append(f"- L = {o['labelled_subjects']}: {' < '.join(o['order'])} "
                          f"({'holds' if o['paper_order_holds'] else 'does not hold'}; "
                          f"{o['errors_cm']})")
+    b = result.get("best_pool_row")
+    if b:
+        lines.append(f"\nBest row using the pool at L = {b['labelled_subjects']}: {b['method']} "
+                     f"{b['ratio']:.3f} (seeds {b['seeds']}).")
     g = result.get("goal")
     if g:
-        lines.append(f"\nGoal (best pre-training row <= {g['target']}x supervised at L = "
-                     f"{g['labelled_subjects']}): best {g['method']} {g['ratio']:.3f} "
-                     f"({'met' if g['met'] else 'not met'}).")
+        lines.append(f"\nGoal (best pre-training method <= {g['target']}x supervised at L = "
+                     f"{g['labelled_subjects']}): best {g['method']} {g['ratio']:.3f} over seeds "
+                     f"{g['seeds']} ({'met' if g['met'] else 'not met'}).")
     t = result.get("transfer")
     if t:
         lines.append("\nTransfer (L = {}, seed {}):\n".format(t["labelled_subjects"], t["seed"]))
@@ -525,17 +543,22 @@ def main() -> int:
                                             "train_error_cm")} for r in rows],
                "summary": summary, "loss_curves": curves,
                "loss_last_epoch_share": {k: flattening(c) for k, c in curves.items()},
-               "ordering": ordering_check(summary, args),
+               "ordering": ordering_check(summary, rows, args),
                "seconds": round(time.perf_counter() - started)}
         lab = min(args.labelled)
-        pre = [s for s in summary if s["labelled_subjects"] == lab and s["ratio"] is not None
-               and s["unlabelled_subjects"] == args.pool_subjects
-               and not s["method"].endswith(RECIPE)]
+        at = [s for s in summary if s["labelled_subjects"] == lab and s["ratio"] is not None
+              and s["unlabelled_subjects"] == args.pool_subjects
+              and not s["method"].endswith(RECIPE)]
+        pre = [s for s in at if s["method"] in PRETRAIN]
         if pre:
             b = min(pre, key=lambda s: s["ratio"])
             res["goal"] = {"labelled_subjects": lab, "target": args.goal, "method": b["method"],
-                           "ratio": b["ratio"], "seeds": b["seeds"],
+                           "ratio": b["ratio"], "seeds": b["ratio_seeds"],
                            "met": b["ratio"] <= args.goal}
+        if at:
+            b = min(at, key=lambda s: s["ratio"])
+            res["best_pool_row"] = {"labelled_subjects": lab, "method": b["method"],
+                                    "ratio": b["ratio"], "seeds": b["ratio_seeds"]}
         if state.get("transfer"):
             res["transfer"] = state["transfer"]
         return res

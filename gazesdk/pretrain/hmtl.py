@@ -150,9 +150,10 @@ def pretext_loss(out: dict[str, object], labels: dict[str, dict[str, torch.Tenso
 def join_unlabelled(batch: dict[str, torch.Tensor], unlabelled: dict[str, torch.Tensor]
                     ) -> dict[str, torch.Tensor]:
     """The model inputs of ``batch`` followed by those of ``unlabelled`` (labels dropped: the
-    rows after the labelled ones have none)."""
-    keys = [k for k in ("face", "left_eye", "right_eye", "face_grid", "eye_geometry")
-            if k in batch]
+    rows after the labelled ones have none). In training mode BatchNorm normalises the joint
+    batch, so the pool's frames also shape the statistics the gaze head sees and the running
+    statistics the exported model keeps: the pool should look like the frames the app sees."""
+    keys = ["face", "left_eye", "right_eye", "face_grid"]      # what PretextNet feeds
     missing = [k for k in keys if k not in unlabelled]
     if missing:
         raise ConfigError(f"the unlabelled frames lack {', '.join(missing)}, which the "

@@ -239,6 +239,12 @@ class TrainConfig:
         if self.aux_unlabelled and self.aux == "none":
             raise ConfigError("aux_unlabelled feeds HMTL's self-supervised heads: set aux "
                               "(puzzle, rotation or puzzle-rotation) too")
+        if self.aux_unlabelled and self.aux_weight == 0:
+            raise ConfigError("aux_unlabelled with aux_weight 0: the SSL heads are frozen, so "
+                              "the unlabelled frames would train nothing")
+        if self.aux != "none" and self.eye_geometry:
+            raise ConfigError("HMTL co-training (aux) does not feed a hybrid model's eye "
+                              "geometry: train the hybrid model without aux")
         if self.head_pose_weight > 0 and self.scheme != "supervised":
             raise ConfigError(f"the head-pose auxiliary task (head_pose_weight) trains with the "
                               f"supervised scheme (optionally with aux), not {self.scheme}")

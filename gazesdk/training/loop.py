@@ -335,8 +335,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         _barrier(d)
 
     augment = AUGMENTS[config.augment]
-    pool = _unlabelled_pool(config, data, show)
     pool_batch = (config.aux_unlabelled_batch or config.batch_size)
+    if config.aux_unlabelled and pool_batch % d.world:
+        raise ConfigError(f"aux_unlabelled_batch {pool_batch} must divide among {d.world} "
+                          f"processes")
+    pool = _unlabelled_pool(config, d, device, show)
     for epoch in range(start_epoch, config.epochs):
         order = _epoch_order(train_idx, config.seed, epoch)
         net.train()
@@ -433,20 +436,33 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     return _final_evaluation(gaze, data, config, device, out, train_idx)
 
 
-def _unlabelled_pool(config: TrainConfig, data: GazeArrays, show: bool
+def _unlabelled_pool(config: TrainConfig, d: Dist, device: torch.device, show: bool
                      ) -> tuple[GazeArrays, np.ndarray] | None:
     """``aux_unlabelled``'s dataset and the rows it feeds (every split; stare sequences and
-    calibration grids left out), or None when the run has no pool."""
+    calibration grids left out), or None when the run has no pool. Rank 0 opens it first
+    (decoding GazeCapture fills a cache the others then read)."""
     if not config.aux_unlabelled:
         return None
-    pool = open_dataset(config.aux_unlabelled, progress=show)
+    if Path(config.aux_unlabelled).resolve() == Path(config.data).resolve():
+        raise ConfigError("aux_unlabelled is the training dataset itself (its test frames "
+                          "would train the SSL heads): give a separate unlabelled dataset, or "
+                          "drop aux_unlabelled")
+    failure: Exception | None = None
+    if d.main:
+        try:
+            pool = open_dataset(config.aux_unlabelled, progress=show)
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the others know
+            failure = e
+    if not _all_agree(failure is None, d, device):
+        if failure is not None:
+            raise failure
+        raise DataFormatError("the main process could not open the unlabelled dataset")
+    if not d.main:
+        pool = open_dataset(config.aux_unlabelled, progress=False)
     rows = split_indices(pool, "all", stare=False)
     if not len(rows):
         raise DataFormatError(f"the unlabelled dataset {config.aux_unlabelled} has no "
                               f"single-dot frames to feed the SSL heads")
-    if config.eye_geometry and not pool.has("eye_geometry"):
-        raise ConfigError(f"the hybrid model needs the eye_geometry field, which the "
-                          f"unlabelled dataset {config.aux_unlabelled} lacks")
     if show:
         tqdm.write(f"unlabelled frames for the SSL heads: {len(rows)} from "
                    f"{len(np.unique(np.asarray(pool['subject'])[rows]))} subjects")
@@ -462,7 +478,7 @@ def _pool_batch(pool: tuple[GazeArrays, np.ndarray], size: int, seed: int, epoch
     pick = np.random.default_rng([seed, 23, epoch, step]).choice(
         len(rows), size, replace=len(rows) < size)
     batch = to_batch(data, rows[pick][d.rank::d.world], device)
-    batch = {k: v for k, v in batch.items() if k in (*INPUTS, "eye_geometry")}
+    batch = {k: v for k, v in batch.items() if k in INPUTS}
     if augment is not None:
         batch = augment(batch, generator=seeded_generator(seed, 19, epoch, step, d.rank))
     return batch

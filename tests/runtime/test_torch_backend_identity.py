@@ -30,8 +30,10 @@ def test_sha256_is_that_of_the_file(weights):
     backend = TorchBackend(weights)
     assert backend.metadata["artifact"]["sha256"] == hashlib.sha256(
         weights.read_bytes()).hexdigest()
-    assert "sha256" not in TorchBackend("default").metadata["artifact"] or \
-        len(TorchBackend("default").metadata["artifact"]["sha256"]) == 64
+    from gazesdk.models.loading import default_model_path
+
+    bundled = TorchBackend("default").metadata["artifact"]["sha256"]
+    assert bundled == hashlib.sha256(default_model_path().read_bytes()).hexdigest()
 
 
 def test_calibration_fits_sessions_through_the_torch_backend(weights, tmp_path):

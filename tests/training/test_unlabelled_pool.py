@@ -50,6 +50,15 @@ def test_config_misuse(labelled, pool):
         cfg(labelled, aux_unlabelled=str(pool), aux_unlabelled_batch=-1)
     with pytest.raises(ConfigError, match="aux_unlabeled"):          # strict: a typo is an error
         cfg(labelled, aux_unlabeled=str(pool))
+    with pytest.raises(ConfigError, match="train nothing"):
+        cfg(labelled, aux_unlabelled=str(pool), aux_weight=0.0)
+    with pytest.raises(ConfigError, match="eye geometry"):
+        cfg(labelled, eye_geometry=True)
+
+
+def test_the_training_dataset_is_refused_as_its_own_pool(labelled, tmp_path, restore_threads):
+    with pytest.raises(ConfigError, match="training dataset itself"):
+        train(cfg(labelled, aux_unlabelled=str(labelled)), tmp_path / "run", progress=False)
 
 
 def test_join_puts_the_labelled_rows_first_and_drops_labels():
@@ -93,6 +102,21 @@ def test_unlabelled_rows_reach_the_ssl_loss_and_not_the_gaze_loss():
     assert float(none["ssl"]) != pytest.approx(float(a["ssl"]), rel=1e-4)
 
 
+def test_mirror_augmentation_of_a_pool_batch_needs_no_labels(pool):
+    from gazesdk.training.augment import AUGMENTS
+
+    data = load_arrays(pool)
+    plain = _pool_batch((data, np.arange(len(data))), 8, 3, 0, 5, Dist(), torch.device("cpu"),
+                        None)
+    mirrored = _pool_batch((data, np.arange(len(data))), 8, 3, 0, 5, Dist(),
+                           torch.device("cpu"), AUGMENTS["mirror"])
+    assert set(mirrored) == set(plain)
+    pairs = list(zip(mirrored["face"], plain["face"], strict=True))
+    flipped = [torch.allclose(m, p.flip(-1), atol=1e-5) for m, p in pairs]
+    kept = [torch.allclose(m, p, atol=1e-5) for m, p in pairs]
+    assert any(flipped) and any(kept) and all(f or k for f, k in zip(flipped, kept, strict=True))
+
+
 def test_pool_rows_are_drawn_from_seed_epoch_and_step(pool):
     data = load_arrays(pool)
     rows = np.arange(len(data))
@@ -106,8 +130,8 @@ def test_pool_rows_are_drawn_from_seed_epoch_and_step(pool):
     halves = [_pool_batch((data, rows), 8, 3, 0, 5, Dist(rank=r, world=2), torch.device("cpu"),
                           None)["face"] for r in (0, 1)]
     assert sum(h.shape[0] for h in halves) == 8
-    whole = {tuple(x.flatten()[:64].tolist()) for x in one["face"]}
-    assert {tuple(x.flatten()[:64].tolist()) for h in halves for x in h} == whole
+    whole = sorted(x.numpy().tobytes() for x in one["face"])
+    assert sorted(x.numpy().tobytes() for h in halves for x in h) == whole
 
 
 def test_a_run_with_a_pool_trains_and_logs_the_ssl_heads(labelled, pool, tmp_path,

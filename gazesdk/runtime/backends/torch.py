@@ -24,8 +24,11 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
                                    outputs=output_shapes(features=True))
     artifact: dict[str, Any] = {"format": "torch", "precision": "fp32", "batch": "dynamic",
                                 "runtime": "torch"}
-    if os.path.isfile(source):      # a weights file: calibration profiles bind to its bytes
-        artifact["sha256"] = _sha256(source)
+    from gazesdk.models.loading import DEFAULT_MODEL, default_model_path
+
+    weights = str(default_model_path()) if source == DEFAULT_MODEL else source
+    if os.path.isfile(weights):      # a weights file: calibration profiles bind to its bytes
+        artifact["sha256"] = _sha256(weights)
     return {"model": {"name": str(model.config["name"]), "config": model.config,
                       "parameters": int(sum(p.numel() for n, p in model.named_parameters()
                                             if not n.startswith("pose."))),
