@@ -13,6 +13,8 @@ same budget (``--steps`` x ``--batch-size``) for every row. Rows:
 - ``hmtl-cotrain``: HMTL co-training on the L subjects alone (the control), and
   ``hmtl-cotrain-pool``: the same with the pool feeding the SSL heads (``aux_unlabelled``:
   the unlabelled frames train the SSL heads, the labelled ones both);
+- ``-long``: ``--long-methods`` (contrastive regression) pre-trained ``--long-factor`` (3)
+  x longer, at the smallest L;
 - ``+recipe``: supervised and pool co-training with issue 17's rendering and augmentation
   recipe (GazeSim detailed eyes, 10% lens stares, real-camera + mirror augmentation) on both
   datasets; their ratio is to ``supervised+recipe``.
@@ -55,8 +57,9 @@ COTRAIN_KIND = "puzzle-rotation"
 POOL_COTRAIN = "hmtl-cotrain-pool"
 RECIPE = "+recipe"
 RECIPE_AUGMENT = "real-camera-mirror"
-METHODS = ("supervised", *PRETRAIN, "hmtl-cotrain", POOL_COTRAIN, f"supervised{RECIPE}",
-           f"{POOL_COTRAIN}{RECIPE}")
+LONG = "-long"                  # the pre-training runs --long-factor x the steps
+METHODS = ("supervised", *PRETRAIN, *(f"{m}{LONG}" for m in PRETRAIN), "hmtl-cotrain",
+           POOL_COTRAIN, f"supervised{RECIPE}", f"{POOL_COTRAIN}{RECIPE}")
 ORDERING = ("contrastive-regression", "barlow-twins", "simclr")   # the paper's, best first
 _locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
@@ -130,13 +133,15 @@ def train_subjects(path: Path) -> int:
 
 # -- runs -------------------------------------------------------------------------------------
 
-def pretrain(method: str, pool: Path, u: int, args: argparse.Namespace) -> Path:
-    """Pre-train ``method`` on the pool once (threads wanting it wait for the first)."""
-    name = f"{method}_U{u}"
+def pretrain(method: str, pool: Path, u: int, args: argparse.Namespace, *,
+             factor: int = 1) -> Path:
+    """Pre-train ``method`` on the pool once (threads wanting it wait for the first);
+    ``factor`` x the steps for the long variant."""
+    name = f"{method}_U{u}" + (f"_x{factor}" if factor > 1 else "")
     out = args.work / "pretrain" / name
     with _lock(name):
         steps = u * args.pool_frames // args.pretrain_batch_size
-        epochs = max(1, math.ceil(args.pretrain_steps / max(steps, 1)))
+        epochs = max(1, math.ceil(factor * args.pretrain_steps / max(steps, 1)))
         settings = {"data": str(pool), "scheme": method, "model": args.model, "epochs": epochs,
                     "batch_size": args.pretrain_batch_size, "lr": args.lr, "seed": 0,
                     "threads": args.threads, "device": args.device, "val_split": "none"}
@@ -168,6 +173,9 @@ def run_one(key: tuple, data: dict[str, Path], args: argparse.Namespace) -> dict
     method, labelled, seed, u = key
     recipe = method.endswith(RECIPE)
     base = method.removesuffix(RECIPE)
+    factor = 1
+    if base.endswith(LONG):
+        base, factor = base.removesuffix(LONG), args.long_factor
     ldata = data["labelled+recipe" if recipe else "labelled"]
     pool = data["pool+recipe" if recipe else ("pool" if u == args.pool_subjects
                                                else f"pool{u}")] if u else None
@@ -179,7 +187,7 @@ def run_one(key: tuple, data: dict[str, Path], args: argparse.Namespace) -> dict
     if recipe:
         settings["augment"] = RECIPE_AUGMENT
     if base in PRETRAIN:
-        settings["init"] = str(pretrain(base, pool, u, args))
+        settings["init"] = str(pretrain(base, pool, u, args, factor=factor))
     elif base.startswith("hmtl-cotrain"):
         settings["aux"] = COTRAIN_KIND
         if pool is not None:
@@ -196,7 +204,7 @@ def run_one(key: tuple, data: dict[str, Path], args: argparse.Namespace) -> dict
 
 
 def pool_of(method: str, args: argparse.Namespace) -> int:
-    base = method.removesuffix(RECIPE)
+    base = method.removesuffix(RECIPE).removesuffix(LONG)
     return args.pool_subjects if base in PRETRAIN or base == POOL_COTRAIN else 0
 
 
@@ -274,6 +282,14 @@ def extra_seed_keys(rows: list[dict], labelled: int, args: argparse.Namespace) -
                 keys.append((m, labelled, seed, pool_of(m, args)))
             keys.append((reference(s["method"]), labelled, seed, 0))
     return list(dict.fromkeys(keys))
+
+
+def long_keys(args: argparse.Namespace) -> list[tuple]:
+    """``--long-methods`` pre-trained ``--long-factor`` x longer, at the smallest L, every
+    seed (a loss that had not flattened)."""
+    lab = min(args.labelled)
+    return [(f"{m}{LONG}", lab, seed, args.pool_subjects) for m in args.long_methods
+            for seed in args.seeds]
 
 
 def u_sweep_keys(rows: list[dict], args: argparse.Namespace) -> list[tuple]:
@@ -505,6 +521,9 @@ def main() -> int:
                     help="leave out the +recipe rows")
     ap.add_argument("--u-sweep", type=int, nargs="*", default=(30, 100),
                     help="smaller pools for the best rows at the smallest L")
+    ap.add_argument("--long-methods", nargs="*", default=("contrastive-regression",),
+                    choices=PRETRAIN, help="pre-trained --long-factor x longer too")
+    ap.add_argument("--long-factor", type=int, default=3)
     ap.add_argument("--goal", type=float, default=0.8)
     ap.add_argument("--no-transfer", dest="transfer", action="store_false")
     ap.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
@@ -549,7 +568,7 @@ def main() -> int:
         at = [s for s in summary if s["labelled_subjects"] == lab and s["ratio"] is not None
               and s["unlabelled_subjects"] == args.pool_subjects
               and not s["method"].endswith(RECIPE)]
-        pre = [s for s in at if s["method"] in PRETRAIN]
+        pre = [s for s in at if s["method"].removesuffix(LONG) in PRETRAIN]
         if pre:
             b = min(pre, key=lambda s: s["ratio"])
             res["goal"] = {"labelled_subjects": lab, "target": args.goal, "method": b["method"],
@@ -577,6 +596,7 @@ def main() -> int:
     failed = run(main_keys(args))
     failed += run(extra_seed_keys(rows, min(args.labelled), args))
     failed += run(u_sweep_keys(rows, args))
+    failed += run(long_keys(args))
     if args.transfer:           # the best row at the smallest L is known from here on
         try:
             state["transfer"] = transfer(rows, data, args)
