@@ -256,7 +256,8 @@ def summarise(rows: list[dict]) -> list[dict]:
 # -- the plan, in phases ----------------------------------------------------------------------
 
 def main_keys(args: argparse.Namespace) -> list[tuple]:
-    methods = [m for m in METHODS if args.recipe or not m.endswith(RECIPE)]
+    methods = [m for m in METHODS if (args.recipe or not m.endswith(RECIPE))
+               and not m.endswith(LONG)]             # long variants: long_keys
     recipe = [m for m in methods if m.endswith(RECIPE)]
     plain = [m for m in methods if not m.endswith(RECIPE)]
     keys = [(m, lab, args.seeds[0], pool_of(m, args)) for lab in args.labelled for m in plain]
