@@ -21,10 +21,10 @@ same budget (``--steps`` x ``--batch-size``) for every row. Rows:
 
 Seed 0 first; seeds 1 and 2 are added wherever a row's ratio to supervised is within
 ``--band`` of 1 (where one seed cannot tell), smallest L first. ``--u-sweep`` re-runs the best
-pool rows at the smallest L with smaller pools (what grows with U). Transfer, for the best row
-at the smallest L against supervised (seed 0): error after per-session calibration (the
-``auto`` fit of :mod:`gazesdk.calibration` on each test session's 9-dot grid) and the
-real-face suite of :mod:`gazesdk.mobile_bench.real_faces` (torch backend, fp32).
+pool rows at the smallest L with smaller pools, every seed (what grows with U). Transfer,
+for the best row at the smallest L against supervised (seed 0): error after per-session
+calibration (the ``auto`` fit of :mod:`gazesdk.calibration` on each test session's 9-dot grid)
+and the real-face suite of :mod:`gazesdk.mobile_bench.real_faces` (torch backend, fp32).
 
 Every run is a ``gazesdk train`` subprocess (``--jobs`` in parallel), resumable; rerunning the
 command skips finished runs. Output: ``benchmarks/results/label_efficiency_pool.{json,md}``
@@ -271,7 +271,7 @@ def extra_seed_keys(rows: list[dict], labelled: int, args: argparse.Namespace) -
     keys: list[tuple] = []
     rows_at = [s for s in summarise(rows) if s["labelled_subjects"] == labelled
                and s["ratio"] is not None and not s["method"].startswith("supervised")
-               and s["unlabelled_subjects"] in (0, args.pool_subjects)]  # the U sweep: 1 seed
+               and s["unlabelled_subjects"] in (0, args.pool_subjects)]  # not the U sweep
     chosen = [s for s in rows_at if abs(s["ratio"] - 1.0) <= args.band]
     if labelled == min(args.labelled):     # the goal's rows get seeds wherever they lie
         pre = [s for s in rows_at if s["method"] in PRETRAIN]
@@ -294,15 +294,15 @@ def long_keys(args: argparse.Namespace) -> list[tuple]:
 
 
 def u_sweep_keys(rows: list[dict], args: argparse.Namespace) -> list[tuple]:
-    """The pool co-training and the best pre-training method at the smallest L, seed 0, with
-    each smaller pool."""
+    """The pool co-training and the best pre-training method at the smallest L, every seed,
+    with each smaller pool."""
     if not args.u_sweep:
         return []
     lab = min(args.labelled)
     at = [s for s in summarise(rows) if s["labelled_subjects"] == lab
           and s["method"] in PRETRAIN and s["ratio"] is not None]
     methods = [POOL_COTRAIN] + ([min(at, key=lambda s: s["ratio"])["method"]] if at else [])
-    return [(m, lab, args.seeds[0], u) for m in methods for u in args.u_sweep]
+    return [(m, lab, seed, u) for seed in args.seeds for m in methods for u in args.u_sweep]
 
 
 # -- results ----------------------------------------------------------------------------------
