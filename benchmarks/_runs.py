@@ -37,6 +37,15 @@ def run_training(settings: dict, out: Path, *, threads: int = 1,
     return time.time() - started
 
 
+def fine_tune(settings: dict, out: Path, *, threads: int = 1) -> dict:
+    """``run_training`` of a gaze run (reporting its seconds when it trained), then its final
+    evaluation, ``eval_test.json``."""
+    seconds = run_training(settings, out, threads=threads)
+    if seconds:
+        print(f"{out.name}: {seconds:.0f} s", flush=True)
+    return json.loads((out / "eval_test.json").read_text())
+
+
 def run_all(jobs: int, runs: list[Callable[[], dict]], finish: Callable[[dict], None]) -> int:
     """Call every ``runs`` item on ``jobs`` threads (each starts a subprocess), and ``finish``
     on their rows in order; returns how many failed (each failure is printed)."""

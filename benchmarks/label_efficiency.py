@@ -19,7 +19,6 @@ heatmaps FRA learned, ``fra_heatmaps.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 import sys
@@ -31,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import run_all, run_training, sim_dataset  # noqa: E402
+from _runs import fine_tune, run_all, run_training, sim_dataset  # noqa: E402
 
 PRETRAIN = ("contrastive-regression", "simclr", "barlow-twins", "byol", "fra", "hmtl-puzzle",
             "hmtl-rotation", "hmtl-puzzle-rotation")
@@ -107,10 +106,7 @@ def run_one(key: tuple, data: Path, args: argparse.Namespace) -> dict:
             settings["aux_weight"] = 0.0
     name = f"{method}{'_' + variant if variant else ''}_f{fraction:g}_s{seed}"
     out = args.work / "finetune" / name
-    seconds = run_training(settings, out, threads=args.threads)
-    if seconds:
-        print(f"{name}: {seconds:.0f} s", flush=True)
-    final = json.loads((out / "eval_test.json").read_text())
+    final = fine_tune(settings, out, threads=args.threads)
     return {"method": method, "label_fraction": fraction, "seed": seed, "variant": variant,
             "error_cm": final["error_cm"], "msd_cm": final["msd_cm"],
             "train_error_cm": final.get("train_error_cm")}

@@ -49,7 +49,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, command, machine, write  # noqa: E402
-from _runs import history, run_all, run_training  # noqa: E402
+from _runs import fine_tune, history, run_all, run_training  # noqa: E402
 
 PRETRAIN = ("contrastive-regression", "simclr", "barlow-twins", "byol", "fra",
             "hmtl-puzzle-rotation")
@@ -194,10 +194,7 @@ def run_one(key: tuple, data: dict[str, Path], args: argparse.Namespace) -> dict
             settings["aux_unlabelled"] = str(pool)
     name = f"{method}_L{labelled}_U{u}_s{seed}"
     out = args.work / "finetune" / name
-    seconds = run_training(settings, out, threads=args.threads)
-    if seconds:
-        print(f"{name}: {seconds:.0f} s", flush=True)
-    final = json.loads((out / "eval_test.json").read_text())
+    final = fine_tune(settings, out, threads=args.threads)
     return {"method": method, "labelled_subjects": labelled, "unlabelled_subjects": u,
             "seed": seed, "error_cm": final["error_cm"], "msd_cm": final.get("msd_cm"),
             "train_error_cm": final.get("train_error_cm"), "run": str(out)}

@@ -228,20 +228,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
         raise ConfigError(f"nothing to resume: {ckpt_path} does not exist")
     show = progress and d.main
 
-    # Rank 0 first: decoding GazeCapture fills a cache the others then read.
-    failure: Exception | None = None
     if d.main:
         out.mkdir(parents=True, exist_ok=True)
-        try:
-            data = open_dataset(config.data, progress=show)
-        except Exception as e:  # noqa: BLE001 - re-raised below, after the others know
-            failure = e
-    if not _all_agree(failure is None, d, device):
-        if failure is not None:
-            raise failure
-        raise DataFormatError("the main process could not open the dataset")
-    if not d.main:
-        data = open_dataset(config.data, progress=False)
+    data = _open_on_every_rank(config.data, d, device, show, what="dataset")
     train_idx = split_indices(data, config.train_split, stare=False)
     train_idx = labelled_subset(data, train_idx, config.label_fraction, seed=config.seed)
     val_idx = (split_indices(data, config.val_split, stare=False)
@@ -436,29 +425,37 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *, resume: bool = Fal
     return _final_evaluation(gaze, data, config, device, out, train_idx)
 
 
+def _open_on_every_rank(path: str, d: Dist, device: torch.device, show: bool, *,
+                        what: str) -> GazeArrays:
+    """``open_dataset(path)`` in every process, rank 0 first: decoding GazeCapture fills a
+    cache the others then read. A failure on rank 0 stops every rank together."""
+    failure: Exception | None = None
+    if d.main:
+        try:
+            data = open_dataset(path, progress=show)
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the others know
+            failure = e
+    if not _all_agree(failure is None, d, device):
+        if failure is not None:
+            raise failure
+        raise DataFormatError(f"the main process could not open the {what}")
+    if not d.main:
+        data = open_dataset(path, progress=False)
+    return data
+
+
 def _unlabelled_pool(config: TrainConfig, d: Dist, device: torch.device, show: bool
                      ) -> tuple[GazeArrays, np.ndarray] | None:
     """``aux_unlabelled``'s dataset and the rows it feeds (every split; stare sequences and
-    calibration grids left out), or None when the run has no pool. Rank 0 opens it first
-    (decoding GazeCapture fills a cache the others then read)."""
+    calibration grids left out), or None when the run has no pool."""
     if not config.aux_unlabelled:
         return None
     if Path(config.aux_unlabelled).resolve() == Path(config.data).resolve():
         raise ConfigError("aux_unlabelled is the training dataset itself (its test frames "
                           "would train the SSL heads): give a separate unlabelled dataset, or "
                           "drop aux_unlabelled")
-    failure: Exception | None = None
-    if d.main:
-        try:
-            pool = open_dataset(config.aux_unlabelled, progress=show)
-        except Exception as e:  # noqa: BLE001 - re-raised below, after the others know
-            failure = e
-    if not _all_agree(failure is None, d, device):
-        if failure is not None:
-            raise failure
-        raise DataFormatError("the main process could not open the unlabelled dataset")
-    if not d.main:
-        pool = open_dataset(config.aux_unlabelled, progress=False)
+    pool = _open_on_every_rank(config.aux_unlabelled, d, device, show,
+                               what="unlabelled dataset")
     rows = split_indices(pool, "all", stare=False)
     if not len(rows):
         raise DataFormatError(f"the unlabelled dataset {config.aux_unlabelled} has no "

@@ -18,7 +18,7 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
     """The parts of the export metadata the runtime reads, for a torch model; its outputs are
     gaze_cm and features, as an export with features has them."""
     from gazesdk.export.graph import input_shapes, output_shapes
-    from gazesdk.export.metadata import decoding, preprocessing, tensor_specs
+    from gazesdk.export.metadata import artifact_sha256, decoding, preprocessing, tensor_specs
 
     inputs, outputs = tensor_specs(input_shapes(model), "dynamic",
                                    outputs=output_shapes(features=True))
@@ -28,7 +28,7 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
 
     weights = str(default_model_path()) if source == DEFAULT_MODEL else source
     if os.path.isfile(weights):      # a weights file: calibration profiles bind to its bytes
-        artifact["sha256"] = _sha256(weights)
+        artifact["sha256"] = artifact_sha256(weights)
     return {"model": {"name": str(model.config["name"]), "config": model.config,
                       "parameters": int(sum(p.numel() for n, p in model.named_parameters()
                                             if not n.startswith("pose."))),
@@ -36,16 +36,6 @@ def torch_metadata(model: Any, source: str) -> dict[str, Any]:
             "artifact": artifact,
             "inputs": inputs, "outputs": outputs, "preprocessing": preprocessing(model),
             "decoding": decoding(model)}
-
-
-def _sha256(path: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class TorchBackend:
