@@ -38,7 +38,25 @@ from gazesdk.runtime.backends import create_backend
 GAZESIM_DATA = ROOT / "out" / "real_eyes" / "data_geometry"
 CASES = ("iris_cases", "lens_cases")          # per-case lists: kept once, under "all"
 STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_eye_detail_lens",
-              "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror")
+              "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror",
+              "binocular", "binocular_moddrop", "binocular_mirror", "binocular_moddrop_mirror")
+CARRIED = " (carried)"
+
+
+def previous_rows(path: Path) -> tuple[dict, dict[str, str]]:
+    """The previous results (JSON) and its Markdown table rows by model name: steps whose run
+    folders are gone (another checkout) and a peer that is not installed here are carried
+    from them, marked, rather than dropped."""
+    if not path.with_suffix(".json").exists():
+        return {}, {}
+    prev = json.loads(path.with_suffix(".json").read_text())
+    rows = {}
+    if path.with_suffix(".md").exists():
+        for line in path.with_suffix(".md").read_text().splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if line.startswith("| ") and len(cells) == 12:
+                rows[cells[0].removesuffix(CARRIED)] = line
+    return prev, rows
 
 
 def gazesim_error_cm(model: str | Path, backend: str, precision: str) -> float | None:
@@ -147,6 +165,9 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true")
     args = ap.parse_args()
     started = time.perf_counter()
+    prev, prev_rows = previous_rows(RESULTS / "real_faces.md")
+    carried = {k: v for k, v in (prev.get("steps") or {}).items()
+               if k in STEP_ORDER and not (args.steps / k / "model.safetensors").exists()}
     suite = build_suite(stares=args.stares, stare_frames=args.stare_frames)
     tmp = Path(tempfile.mkdtemp())
     models: dict[str, tuple[str | Path, str, str]] = {}
@@ -214,13 +235,18 @@ def main() -> None:
                 "lens_cases": d["all"]["lens_cases"],
                 "latency_ms_suite": latency.get(name)}
 
+    if peer is None and prev.get("peer"):
+        peer = {**prev["peer"], "carried_from": prev.get("command", "an earlier run")}
+    steps = {k: contract(k) for k in results if k in STEP_ORDER}
+    for k, v in carried.items():
+        steps[k] = {**v, "carried_from": v.get("carried_from", prev.get("command", ""))}
     out = {
         "command": command(), "machine": machine(),
         "seconds": round(time.perf_counter() - started, 1),
         "photos": sorted(set(suite.photo)), "frames": len(suite.frames),
         "before": contract("before") if "before" in results else None,
         "after": contract("after"),
-        "steps": {k: contract(k) for k in results if k in STEP_ORDER},
+        "steps": {k: steps[k] for k in STEP_ORDER if k in steps},
         "peer": peer,
         "realism": {
             "iris_error_px_gazesim": realism["gazesim"]["iris_error"]["median_px"],
@@ -244,6 +270,12 @@ def main() -> None:
              "(the next five).", "", header, "|---" * 12 + "|"]
     for name in results:
         lines.append(_row(name, results[name], gazesim.get(name)))
+        if name == "before":        # the earlier steps, carried where their runs are gone
+            for k in STEP_ORDER:
+                if k in carried and k in prev_rows:
+                    lines.append(prev_rows[k].replace(f"| {k} |", f"| {k}{CARRIED} |", 1))
+    if "peer" not in results and peer and "peer" in prev_rows:
+        lines.append(prev_rows["peer"].replace("| peer |", f"| peer{CARRIED} |", 1))
     r = out["realism"]
     d = realism["gazesim_eye_detail"]
     lines += ["", "| GazeSim realism gap | GazeSim | GazeSim, detailed eyes | real photos |",
@@ -258,8 +290,14 @@ def main() -> None:
               f"{d['mesh_detection_rate']:.1%} | {realism['real']['detection_rate']:.1%} / "
               f"{realism['real']['mesh_detection_rate']:.1%} |"]
     if peer:
-        lines += ["", f"Latency per frame, one core, one run: ours {peer['latency_ms_ours']} ms, "
-                      f"{peer['name']} {peer['latency_ms']} ms."]
+        when = " (carried: the previous run's figures)" if "carried_from" in peer else ""
+        lines += ["", f"Latency per frame, one core, one run{when}: ours "
+                      f"{peer['latency_ms_ours']} ms, {peer['name']} {peer['latency_ms']} ms."]
+    if carried or (peer and "carried_from" in peer):
+        lines += ["", f"Rows marked{CARRIED} are copied from the previous run of this script "
+                      f"(`{prev.get('command', '?')}`): their training runs (or the peer's "
+                      f"own environment) are not on the machine of this run, the frames and "
+                      f"scoring are unchanged."]
     lines += ["", f"`{out['command']}` ({out['seconds']:.0f} s)", ""]
     write(RESULTS, "real_faces", out, "\n".join(lines))
     plot(RESULTS / "real_faces.png", suite, results, gazes)

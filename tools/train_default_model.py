@@ -52,6 +52,7 @@ class Recipe:
     lens_fraction: float = 0.0
     augment: str = "none"
     eye_geometry: bool = False
+    eye_geometry_mode: str = "per_eye"
     mirror_average: bool = False
     note: str = ""
 
@@ -79,6 +80,25 @@ RECIPES = {
         augment="real-camera-mirror", eye_geometry=True, mirror_average=True,
         note="hybrid on detailed eyes with lens stares, real-camera augmentation, shipped "
              "with mirror averaging"),
+    "binocular": Recipe(data="geometry_detail_lens", eye_detail=True, lens_fraction=0.1,
+                        augment="real-camera-mirror", eye_geometry=True,
+                        eye_geometry_mode="binocular",
+                        note="+ the model reads the two eyes' mean iris geometry only"),
+    "binocular_moddrop": Recipe(data="geometry_detail_lens", eye_detail=True,
+                                lens_fraction=0.1, augment="real-camera-mirror-moddrop",
+                                eye_geometry=True, eye_geometry_mode="binocular",
+                                note="+ eye patches blanked in 30% of training samples "
+                                     "(modality dropout)"),
+    "binocular_mirror": Recipe(data="geometry_detail_lens", eye_detail=True, lens_fraction=0.1,
+                               augment="real-camera-mirror", eye_geometry=True,
+                               eye_geometry_mode="binocular", mirror_average=True,
+                               note="binocular, shipped with mirror averaging"),
+    "binocular_moddrop_mirror": Recipe(data="geometry_detail_lens", eye_detail=True,
+                                       lens_fraction=0.1,
+                                       augment="real-camera-mirror-moddrop", eye_geometry=True,
+                                       eye_geometry_mode="binocular", mirror_average=True,
+                                       note="binocular with modality dropout, shipped with "
+                                            "mirror averaging"),
 }
 BUNDLED = "hybrid_eye_detail_lens_mirror"
 
@@ -100,7 +120,8 @@ def dataset(work: Path, recipe: Recipe) -> Path:
 def config_of(recipe: Recipe, data_dir: Path, epochs: int) -> TrainConfig:
     return TrainConfig(data=str(data_dir), model="compact", head="ordinal", epochs=epochs,
                        batch_size=64, lr=2e-3, seed=0, scheme="dwo", dwo_org=0.5,
-                       augment=recipe.augment, eye_geometry=recipe.eye_geometry)
+                       augment=recipe.augment, eye_geometry=recipe.eye_geometry,
+                       eye_geometry_mode=recipe.eye_geometry_mode)
 
 
 def train_recipe(name: str, *, work: Path, epochs: int = 6) -> Path:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from gazesdk.cli.sim import load_settings
+from gazesdk.training.config import AUGMENTS, EYE_GEOMETRY_MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,13 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aux-unlabelled", metavar="DIR",
                    help="HMTL: an unlabelled dataset whose frames also feed the SSL heads "
                         "(its labels are never read)")
-    p.add_argument("--augment",
-                   choices=("none", "mirror", "real-camera", "real-camera-mirror"),
+    p.add_argument("--augment", choices=AUGMENTS,
                    help="domain randomisation of the batches: real-camera (exposure, white "
-                        "balance, soft optics, noise), mirror (mirrored samples), or both")
+                        "balance, soft optics, noise), mirror (mirrored samples), both, or both "
+                        "with eye patches blanked in 30%% of samples (-moddrop, hybrid models)")
     p.add_argument("--eye-geometry", action="store_true", default=None,
                    help="a hybrid model that also takes the iris model's iris-in-eye geometry "
                         "(needs a dataset with landmark crops)")
+    p.add_argument("--eye-geometry-mode", choices=EYE_GEOMETRY_MODES,
+                   help="what a hybrid model reads of the geometry: per_eye (default) or "
+                        "binocular (the two eyes' mean)")
     p.set_defaults(func=_train)
 
 
@@ -82,8 +86,7 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - TrainConfig, i
              "checkpoint_every": args.checkpoint_every}
     for name in ("head", "scheme", "tat_generations", "tat_generation_epochs", "init",
                  "label_fraction", "aux", "aux_branch", "aux_unlabelled", "head_pose_weight",
-                 "augment",
-                 "eye_geometry"):
+                 "augment", "eye_geometry", "eye_geometry_mode"):
         flags[name] = getattr(args, name, None)
     if getattr(args, "method", None):
         if settings.get("scheme", args.method) != args.method:

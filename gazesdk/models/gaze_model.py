@@ -4,9 +4,15 @@ One backbone per 64x64 RGB patch: the face has its own, the two eyes share one (
 runs on both, as in iTracker). Each gives a 128-D vector; the three are concatenated (384-D),
 optionally with iTracker's face-grid feature (625 -> 256 -> 128) and, for *hybrid* models
 (issue 17), the iris-in-eye geometry of MediaPipe's real-data iris model (``eye_geometry``,
-(N, 4): :mod:`gazesdk.runtime.eye_geometry`; 4 -> 64 -> 128), and a fully connected layer with
-ReLU maps them to the 128-D gaze feature, on which the head predicts. Build models with
-:func:`gazesdk.models.create_model`.
+(N, 4): :mod:`gazesdk.runtime.eye_geometry`; 4 -> 64 -> 128, or, ``binocular``, its two-eye
+mean 2 -> 64 -> 128), and a fully connected layer with ReLU maps them to the 128-D gaze feature,
+on which the head predicts. Build models with :func:`gazesdk.models.create_model`.
+
+Why a binocular mode: both eyes look at one point, so the mean of the two irises' offsets is
+the cyclopean gaze direction (vergence cancels), and on a mirrored real face the face mesh and
+iris model disagree with themselves per eye about 3.5x more than in the two-eye mean (issue 17):
+a model that reads only the mean inherits far less of that asymmetry. The input stays the
+per-eye (N, 4), so apps feed every hybrid model alike.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ GRID_HIDDEN = 256
 PATCH_MEAN = 0.5
 PATCH_STD = 0.5
 GEOMETRY_DIM = 4
+# what the geometry branch reads of the (N, 4) input: all four, or the two eyes' mean (u, v)
+GEOMETRY_MODES = ("per_eye", "binocular")
 GEOMETRY_HIDDEN = 64
 # iris offsets are a few hundredths of an eye width: scaled to order one before the first layer
 GEOMETRY_SCALE = 10.0
@@ -64,7 +72,8 @@ class GazeModel(nn.Module):
 
     def __init__(self, face: nn.Module, eye: nn.Module, head: nn.Module, *,
                  face_grid: bool, bins: OrdinalBins, config: dict[str, Any],
-                 pose: nn.Module | None = None, eye_geometry: bool = False) -> None:
+                 pose: nn.Module | None = None, eye_geometry: bool = False,
+                 eye_geometry_mode: str = "per_eye") -> None:
         super().__init__()
         self.face = face
         self.eye = eye
@@ -78,10 +87,15 @@ class GazeModel(nn.Module):
                 relu1=nn.ReLU(), fc2=nn.Linear(GRID_HIDDEN, FEATURE_DIM), relu2=nn.ReLU()))
             width += FEATURE_DIM
         self.uses_eye_geometry = bool(eye_geometry)
+        if eye_geometry_mode not in GEOMETRY_MODES:
+            raise ValueError(f"eye_geometry_mode must be one of {', '.join(GEOMETRY_MODES)}, "
+                             f"got {eye_geometry_mode!r}")
+        self.eye_geometry_mode = eye_geometry_mode
         self.geometry: nn.Module | None = None
         if self.uses_eye_geometry:
+            width_in = GEOMETRY_DIM if eye_geometry_mode == "per_eye" else GEOMETRY_DIM // 2
             self.geometry = nn.Sequential(OrderedDict(
-                fc1=nn.Linear(GEOMETRY_DIM, GEOMETRY_HIDDEN), relu1=nn.ReLU(),
+                fc1=nn.Linear(width_in, GEOMETRY_HIDDEN), relu1=nn.ReLU(),
                 fc2=nn.Linear(GEOMETRY_HIDDEN, FEATURE_DIM), relu2=nn.ReLU()))
             width += FEATURE_DIM
         self.fc = nn.Linear(width, FEATURE_DIM)
@@ -199,6 +213,8 @@ class GazeModel(nn.Module):
         if self.grid is not None and grid is not None:
             parts.append(self.grid(grid))
         if self.geometry is not None and geometry is not None:
+            if self.eye_geometry_mode == "binocular":   # (left + right) / 2 of (u, v)
+                geometry = (geometry[:, 0:2] + geometry[:, 2:4]) / 2
             parts.append(self.geometry(geometry * GEOMETRY_SCALE))
         return self.relu(self.fc(torch.cat(parts, 1)))
 

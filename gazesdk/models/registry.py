@@ -21,7 +21,7 @@ from torch import nn
 
 from gazesdk.errors import ConfigError
 from gazesdk.losses.ordinal import OrdinalBins
-from gazesdk.models.gaze_model import FEATURE_DIM, GazeModel
+from gazesdk.models.gaze_model import FEATURE_DIM, GEOMETRY_MODES, GazeModel
 from gazesdk.models.heads import HEADS, HeadPoseHead, L2Head, OrdinalHead
 
 __all__ = ["FEATURE_DIM", "backbone_summary", "create_model", "list_models", "model_from_config",
@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., nn.Module])
 _BACKBONES: dict[str, Callable[..., nn.Module]] = {}
 # Config keys that are not backbone options.
 RESERVED = ("name", "head", "face_grid", "bins", "x_range", "y_range", "centred", "head_pose",
-            "crops", "eye_geometry", "mirror_average")
+            "crops", "eye_geometry", "eye_geometry_mode", "mirror_average")
 BRANCHES = ("face", "eye")
 
 
@@ -100,14 +100,17 @@ def _plain(value: Any) -> Any:
 
 def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
                  bins: OrdinalBins | None = None, head_pose: bool = False,
-                 eye_geometry: bool = False, **backbone_kwargs: Any) -> GazeModel:
+                 eye_geometry: bool = False, eye_geometry_mode: str = "per_eye",
+                 **backbone_kwargs: Any) -> GazeModel:
     """Build a :class:`GazeModel` with backbone ``name`` (see :func:`list_models`).
 
     ``head`` is ``"ordinal"`` (Guo et al.'s binned regression, with ``bins``; default
     :class:`OrdinalBins`) or ``"l2"`` (plain regression in cm). ``face_grid`` adds iTracker's
     face-grid input. ``head_pose`` adds a HopeNet-style head-pose head on the gaze feature
     (:meth:`GazeModel.predict_head_pose`). ``eye_geometry`` makes a hybrid model that also
-    takes the iris model's iris-in-eye geometry (:mod:`gazesdk.runtime.eye_geometry`). Other
+    takes the iris model's iris-in-eye geometry (:mod:`gazesdk.runtime.eye_geometry`);
+    ``eye_geometry_mode`` ``"binocular"`` makes it read only the two eyes' mean of it (see
+    :mod:`gazesdk.models.gaze_model`). Other
     keywords are backbone options (``face_``/
     ``eye_`` prefix: one branch).
     """
@@ -121,6 +124,12 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
         raise ConfigError(f"head_pose must be true or false, got {head_pose!r}")
     if not isinstance(eye_geometry, bool):
         raise ConfigError(f"eye_geometry must be true or false, got {eye_geometry!r}")
+    if eye_geometry_mode not in GEOMETRY_MODES:
+        raise ConfigError(f"unknown eye_geometry_mode {eye_geometry_mode!r}; known: "
+                          f"{', '.join(GEOMETRY_MODES)}")
+    if eye_geometry_mode != "per_eye" and not eye_geometry:
+        raise ConfigError(f"eye_geometry_mode {eye_geometry_mode!r} is for hybrid models: "
+                          f"set eye_geometry too")
     if eye_geometry and not face_grid:      # inputs stay positional: face_grid comes first
         raise ConfigError("a hybrid model (eye_geometry) takes the face grid too: "
                           "face_grid must be true")
@@ -141,9 +150,11 @@ def create_model(name: str, *, head: str = "ordinal", face_grid: bool = True,
         config["head_pose"] = True
     if eye_geometry:
         config["eye_geometry"] = True
+    if eye_geometry_mode != "per_eye":      # only then: per-eye configs stay as they were
+        config["eye_geometry_mode"] = eye_geometry_mode
     return GazeModel(face, eye, head_module, face_grid=face_grid, bins=bins, config=config,
                      pose=HeadPoseHead(FEATURE_DIM) if head_pose else None,
-                     eye_geometry=eye_geometry)
+                     eye_geometry=eye_geometry, eye_geometry_mode=eye_geometry_mode)
 
 
 def _range(config: Mapping[str, Any], key: str, default: tuple[float, float]
@@ -171,7 +182,9 @@ def model_from_config(config: Mapping[str, Any]) -> GazeModel:
     model = create_model(config["name"], head=config.get("head", "ordinal"),
                          face_grid=config.get("face_grid", True), bins=bins,
                          head_pose=bool(config.get("head_pose", False)),
-                         eye_geometry=bool(config.get("eye_geometry", False)), **rest)
+                         eye_geometry=bool(config.get("eye_geometry", False)),
+                         eye_geometry_mode=str(config.get("eye_geometry_mode", "per_eye")),
+                         **rest)
     if config.get("crops"):
         model.set_crops(str(config["crops"]))
     if config.get("mirror_average"):

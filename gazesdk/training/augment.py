@@ -18,6 +18,12 @@ Why blur and colour temperature (issue 17): a real phone camera's eye patch is f
 lower in contrast than GazeSim's (a 64-px eye patch often holds 20-30 sensor pixels across),
 and its white balance drifts with the light; a model that never saw either reads a real eye as
 noise.
+
+Modality dropout (``eye_dropout``; ModDrop, Neverova et al. 2015): for hybrid models, both eye
+patches of a sample are replaced by their mean colour, so that in those samples the gaze must
+come from the eye geometry (MediaPipe's real-data iris model) and the face alone. A hybrid model
+trained on simulated eyes otherwise leans on the simulated eye appearance, which transfers to a
+real eye worse than the geometry does (issue 17).
 """
 
 from __future__ import annotations
@@ -70,11 +76,12 @@ class GazeSafeAugment:
     mirror_p: float = 0.0          # probability of a mirrored sample
     blur: float = 0.0              # Gaussian blur sigma ~ U(0, blur) patch pixels, per patch
     color_temperature: float = 0.0  # red / blue gains exp(+-U(-t, t)): white balance
+    eye_dropout: float = 0.0       # probability that both eye patches become their mean colour
 
     def __post_init__(self) -> None:
         if not (0 <= self.max_zoom < 0.5 and 0 <= self.max_shift_px <= 8
                 and 0 <= self.mirror_p <= 1 and 0 <= self.blur <= 6
-                and 0 <= self.color_temperature <= 1
+                and 0 <= self.color_temperature <= 1 and 0 <= self.eye_dropout <= 1
                 and min(self.brightness, self.contrast, self.saturation, self.gamma,
                         self.noise) >= 0):
             raise ValueError("augmentation strengths out of range: zoom < 0.5, shift <= 8 px, "
@@ -117,6 +124,12 @@ class GazeSafeAugment:
             sigma = _uniform(n, 0, self.noise, g).to(dev).reshape(shape)
             x = x + sigma * torch.randn(x.shape, generator=g).to(dev)
             out[k] = x.clamp(0, 1)
+        if self.eye_dropout > 0:
+            drop = torch.rand(n, generator=g) < self.eye_dropout
+            for k in ("left_eye", "right_eye"):
+                x = out[k]
+                flat = x.mean(dim=(2, 3), keepdim=True).expand_as(x)
+                out[k] = torch.where(drop.to(x.device).reshape(n, 1, 1, 1), flat, x)
         return out
 
     def _crop(self, x: torch.Tensor, g: torch.Generator | None) -> torch.Tensor:
@@ -166,4 +179,10 @@ AUGMENTS: dict[str, GazeSafeAugment | None] = {
                                           gamma=0.3, noise=0.04, max_zoom=0.08,
                                           max_shift_px=2.0, blur=2.5, color_temperature=0.15,
                                           mirror_p=0.5),
+    # the same, and both eye patches blanked in 30% of the samples (hybrid models only)
+    "real-camera-mirror-moddrop": GazeSafeAugment(brightness=0.35, contrast=0.45,
+                                                  saturation=0.4, gamma=0.3, noise=0.04,
+                                                  max_zoom=0.08, max_shift_px=2.0, blur=2.5,
+                                                  color_temperature=0.15, mirror_p=0.5,
+                                                  eye_dropout=0.3),
 }

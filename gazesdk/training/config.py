@@ -18,7 +18,8 @@ PRETRAIN_SCHEMES = ("simclr", "barlow-twins", "contrastive-regression", "byol", 
                     "hmtl-puzzle", "hmtl-rotation", "hmtl-puzzle-rotation")
 AUX_TASKS = ("none", "puzzle", "rotation", "puzzle-rotation")
 # gazesdk.training.augment.AUGMENTS by name (named here: the config imports without torch)
-AUGMENTS = ("none", "mirror", "real-camera", "real-camera-mirror")
+AUGMENTS = ("none", "mirror", "real-camera", "real-camera-mirror", "real-camera-mirror-moddrop")
+EYE_GEOMETRY_MODES = ("per_eye", "binocular")
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,12 @@ class TrainConfig:
 
     ``augment``: a named domain randomisation of the training batches
     (:data:`gazesdk.training.augment.AUGMENTS`: ``real-camera`` for exposure, white balance,
-    soft optics and noise, ``mirror`` for mirrored samples, ``real-camera-mirror`` both).
+    soft optics and noise, ``mirror`` for mirrored samples, ``real-camera-mirror`` both,
+    ``real-camera-mirror-moddrop`` both and, for hybrid models, the eye patches blanked in 30% of
+    the samples so that the eye geometry must carry the gaze alone there).
     ``eye_geometry``: a hybrid model that also takes the iris-in-eye geometry of the runtime's
-    iris model (the dataset's ``eye_geometry`` field; :mod:`gazesdk.runtime.eye_geometry`).
+    iris model (the dataset's ``eye_geometry`` field; :mod:`gazesdk.runtime.eye_geometry`);
+    ``eye_geometry_mode`` ``binocular``: the model reads only the two eyes' mean of it.
 
     ``ssl_*``: pre-training heads (projector/predictor hidden width and output size), NT-Xent
     temperature, the redundancy weight gamma of contrastive regression, Barlow Twins' lambda,
@@ -147,6 +151,7 @@ class TrainConfig:
     head_pose_alpha: float = 0.001
     augment: str = "none"
     eye_geometry: bool = False
+    eye_geometry_mode: str = "per_eye"
 
     @property
     def resolved_schedule(self) -> str:
@@ -218,6 +223,8 @@ class TrainConfig:
             (self.fra_student_temperature > 0 and self.fra_teacher_temperature > 0,
              "fra temperatures must be > 0"),
             (self.augment in AUGMENTS, f"augment must be one of {tuple(AUGMENTS)}"),
+            (self.eye_geometry_mode in EYE_GEOMETRY_MODES,
+             f"eye_geometry_mode must be one of {EYE_GEOMETRY_MODES}"),
             (self.fra_sinkhorn_iterations >= 1 and self.fra_me_max_weight >= 0
              and self.fra_decorrelation >= 0,
              "fra_sinkhorn_iterations >= 1, fra_me_max_weight and fra_decorrelation >= 0"),
@@ -242,6 +249,13 @@ class TrainConfig:
         if self.aux_unlabelled and self.aux_weight == 0:
             raise ConfigError("aux_unlabelled with aux_weight 0: the SSL heads are frozen, so "
                               "the unlabelled frames would train nothing")
+        if self.eye_geometry_mode != "per_eye" and not self.eye_geometry:
+            raise ConfigError(f"eye_geometry_mode {self.eye_geometry_mode!r} is for hybrid "
+                              f"models: set eye_geometry too")
+        if self.augment.endswith("-moddrop") and not self.eye_geometry:
+            raise ConfigError(f"augment {self.augment!r} blanks the eye patches so that the eye "
+                              f"geometry carries the gaze: it needs a hybrid model "
+                              f"(eye_geometry)")
         if self.aux != "none" and self.eye_geometry:
             raise ConfigError("HMTL co-training (aux) does not feed a hybrid model's eye "
                               "geometry: train the hybrid model without aux")

@@ -113,7 +113,8 @@ def build_model(config: TrainConfig) -> torch.nn.Module:
 
     return create_model(config.model, head=config.head, face_grid=config.face_grid,
                         bins=bins_of(config), head_pose=config.head_pose_weight > 0,
-                        eye_geometry=config.eye_geometry, **dict(config.model_options))
+                        eye_geometry=config.eye_geometry,
+                        eye_geometry_mode=config.eye_geometry_mode, **dict(config.model_options))
 
 
 @torch.no_grad()
