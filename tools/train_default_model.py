@@ -54,6 +54,7 @@ class Recipe:
     eye_geometry: bool = False
     eye_geometry_mode: str = "per_eye"
     mirror_average: bool = False
+    mesh_mirror_average: bool = False   # data cut from the mirror-averaged mesh (and run so)
     note: str = ""
 
 
@@ -99,6 +100,16 @@ RECIPES = {
                                        eye_geometry_mode="binocular", mirror_average=True,
                                        note="binocular with modality dropout, shipped with "
                                             "mirror averaging"),
+    "mesh_averaged": Recipe(data="geometry_detail_lens_mma", eye_detail=True, lens_fraction=0.1,
+                          augment="real-camera-mirror", eye_geometry=True,
+                          mesh_mirror_average=True,
+                          note="+ crops and eye geometry from the mirror-averaged face mesh "
+                               "(in training data and at run time)"),
+    "mesh_averaged_mirror": Recipe(data="geometry_detail_lens_mma", eye_detail=True,
+                                 lens_fraction=0.1, augment="real-camera-mirror",
+                                 eye_geometry=True, mesh_mirror_average=True,
+                                 mirror_average=True,
+                                 note="mirror-averaged mesh, shipped with mirror averaging"),
 }
 BUNDLED = "hybrid_eye_detail_lens_mirror"
 
@@ -112,7 +123,8 @@ def dataset(work: Path, recipe: Recipe) -> Path:
         return data_dir
     sim = GazeSim(replace(SIM, eye_detail=recipe.eye_detail,
                           lens_fraction=recipe.lens_fraction))
-    _, failures = write_landmark_arrays(sim, data_dir, progress=True)
+    _, failures = write_landmark_arrays(sim, data_dir, progress=True,
+                                        mesh_mirror_average=recipe.mesh_mirror_average)
     print(f"landmark crops: {failures}")
     return data_dir
 

@@ -119,7 +119,8 @@ class GazeEstimator:
             from gazesdk.runtime.face_mesh import FaceMesh
 
             self.mesh = mesh or FaceMesh(model_path=options.face_landmark_model,
-                                         threads=options.threads)
+                                         threads=options.threads,
+                                         mirror_average=options.mesh_mirror_average)
             if options.iris:
                 from gazesdk.runtime.iris import IrisLandmarker
 

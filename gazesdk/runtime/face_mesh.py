@@ -17,6 +17,7 @@ import numpy as np
 
 from gazesdk.runtime.detector import FaceDetection
 from gazesdk.runtime.litert_model import LiteRTModel
+from gazesdk.runtime.mesh_mirror import average_with_mirrored
 from gazesdk.runtime.roi import Roi, crop_roi, roi_from_box, roi_from_points, roi_to_frame
 
 N_POINTS = 468
@@ -49,23 +50,32 @@ def roi_from_detection(face: FaceDetection) -> Roi:
 
 class FaceMesh:
     """The face mesh model on the LiteRT interpreter. ``model_path`` None: the cached copy
-    (fetched on first use, verified)."""
+    (fetched on first use, verified). ``mirror_average``: also run on the mirrored ROI and
+    average (:mod:`gazesdk.runtime.mesh_mirror`; two inferences per frame)."""
 
     def __init__(self, *, model_path: str | os.PathLike[str] | None = None,
-                 threads: int = 1) -> None:
+                 threads: int = 1, mirror_average: bool = False) -> None:
         from gazesdk.runtime.assets import face_landmark_model_path
 
         self._model = LiteRTModel(face_landmark_model_path(model_path), threads=threads)
         self.size = self._model.input_size
+        self.mirror_average = bool(mirror_average)
 
-    def run(self, rgb: np.ndarray, roi: Roi) -> FaceMeshResult:
-        """The mesh of the face in ``roi`` of ``rgb`` ((H, W, 3) uint8 RGB)."""
-        out = self._model(crop_roi(rgb, roi, self.size))
+    def _infer(self, rgb: np.ndarray, roi: Roi, flip: bool) -> tuple[np.ndarray, float]:
+        out = self._model(crop_roi(rgb, roi, self.size, flip=flip))
         raw = self._model.output(out, N_POINTS * 3).reshape(N_POINTS, 3) / self.size
         logit = float(self._model.output(out, 1)[0])
         points = np.empty((N_POINTS, 3))
-        points[:, :2] = roi_to_frame(roi, raw[:, :2])
+        points[:, :2] = roi_to_frame(roi, raw[:, :2], flip=flip)
         points[:, 2] = raw[:, 2] * roi.side
         # the face-presence logit through a sigmoid that cannot overflow on a garbage frame
-        score = float(np.exp(-np.logaddexp(0.0, -logit)))
+        return points, float(np.exp(-np.logaddexp(0.0, -logit)))
+
+    def run(self, rgb: np.ndarray, roi: Roi) -> FaceMeshResult:
+        """The mesh of the face in ``roi`` of ``rgb`` ((H, W, 3) uint8 RGB)."""
+        points, score = self._infer(rgb, roi, False)
+        if self.mirror_average:
+            mirrored, score_m = self._infer(rgb, roi, True)
+            points = average_with_mirrored(points, mirrored)
+            score = (score + score_m) / 2
         return FaceMeshResult(points, score, roi)

@@ -10,6 +10,8 @@ label is lost; the dataset's ``info`` counts such frames (``crop_failures``), an
 which geometry the model learns. Each row also gets the iris-in-eye geometry of the runtime's
 iris model (``eye_geometry``, :mod:`gazesdk.runtime.eye_geometry`), the extra input of hybrid
 models; a frame without landmarks gets zeros (the iris centred), counted as ``no_face``.
+``mesh_mirror_average``: the mesh averaged with its run on the mirrored ROI, as the runtime's
+option of that name does (:mod:`gazesdk.runtime.mesh_mirror`); the dataset's ``info`` says so.
 """
 
 from __future__ import annotations
@@ -33,14 +35,16 @@ CROPS = ("landmarks", "truth")
 class LandmarkCropper:
     """Landmark-geometry boxes for GazeSim frames, with the runtime's models (opened once)."""
 
-    def __init__(self, *, geometry: str = "landmarks-v1", threads: int = 1) -> None:
+    def __init__(self, *, geometry: str = "landmarks-v1", threads: int = 1,
+                 mesh_mirror_average: bool = False) -> None:
         from gazesdk.runtime.detector import MediaPipeFaceDetector
         from gazesdk.runtime.face_mesh import FaceMesh
         from gazesdk.runtime.iris import IrisLandmarker
         from gazesdk.runtime.tracking import FaceTracker
 
         self.geometry = CROP_GEOMETRIES[geometry]
-        mesh = FaceMesh(threads=threads)      # first: a failure leaves no detector open
+        # first: a failure leaves no detector open
+        mesh = FaceMesh(threads=threads, mirror_average=mesh_mirror_average)
         self.iris = IrisLandmarker(threads=threads)
         self.detector = MediaPipeFaceDetector()
         self.tracker = FaceTracker(self.detector, mesh)
@@ -103,14 +107,17 @@ class LandmarkCropper:
 
 
 def write_landmark_arrays(sim: GazeSim, out_dir: str | os.PathLike, *, progress: bool = False,
-                          geometry: str = "landmarks-v1") -> tuple[Path, dict[str, Any]]:
+                          geometry: str = "landmarks-v1", mesh_mirror_average: bool = False
+                          ) -> tuple[Path, dict[str, Any]]:
     """Write ``sim`` in the array form with landmark crops; returns the folder and the crop
     failure counts (also in the dataset's ``info.crop_failures``)."""
-    writer = ArraysWriter(out_dir, len(sim), sim.device_names,
-                          {"source": "GazeSim", "config": sim.config.to_dict(),
-                           "crops": geometry},
+    info = {"source": "GazeSim", "config": sim.config.to_dict(), "crops": geometry}
+    if mesh_mirror_average:
+        info["mesh_mirror_average"] = True
+    writer = ArraysWriter(out_dir, len(sim), sim.device_names, info,
                           optional=(*sim.optional_fields(), GEOMETRY_NAME))
-    cropper = LandmarkCropper(geometry=geometry)      # after the writer: nothing left open
+    # after the writer: nothing left open
+    cropper = LandmarkCropper(geometry=geometry, mesh_mirror_average=mesh_mirror_average)
     try:
         with tqdm(total=len(sim), unit="frame", disable=not progress,
                   desc="GazeSim + landmark crops") as bar:

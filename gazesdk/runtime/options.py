@@ -60,7 +60,10 @@ class GazeEstimatorOptions:
     the previous frame's mesh and BlazeFace runs only when the track is lost
     (``min_track_score``); keypoint crops need BlazeFace's keypoints, so they detect every frame
     (the mesh then follows each detection). Without ``landmarks``, ``iris`` and ``head_pose``
-    have nothing to run on and are ignored. ``crop``: a
+    have nothing to run on and are ignored. ``mesh_mirror_average`` (issue 17): run the mesh
+    on the ROI and on its mirror image and average the two
+    (:mod:`gazesdk.runtime.mesh_mirror`): landmarks, crops and eye geometry become
+    mirror-consistent, at a second mesh inference per frame. ``crop``: a
     geometry name (``keypoints-v1``, ``landmarks-v1``), a :class:`CropGeometry`, or None for the
     one the model was trained with (its metadata says; keypoints-v1 for models that do not).
     Landmark crops need ``landmarks``. ``iris`` gives iris centres, eye openness and blinks
@@ -107,6 +110,7 @@ class GazeEstimatorOptions:
     return_patches: bool = False
     landmarks: bool = True
     iris: bool = True
+    mesh_mirror_average: bool = False
     head_pose: bool = True
     blink: BlinkOptions | None = field(default_factory=BlinkOptions)
     box_stabiliser: BoxStabiliserOptions | None = None
@@ -162,7 +166,8 @@ class GazeEstimatorOptions:
                               f"{self.on_event!r}")
         if self.drift is not None and not isinstance(self.drift, DriftOptions):
             raise ConfigError("drift must be a DriftOptions, a mapping in from_dict, or None")
-        for name in ("landmarks", "iris", "head_pose", "return_patches", "calibration_guard"):
+        for name in ("landmarks", "iris", "head_pose", "return_patches", "calibration_guard",
+                     "mesh_mirror_average"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.blink is not None and not isinstance(self.blink, BlinkOptions):
