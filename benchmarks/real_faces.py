@@ -39,7 +39,11 @@ GAZESIM_DATA = ROOT / "out" / "real_eyes" / "data_geometry"
 CASES = ("iris_cases", "lens_cases")          # per-case lists: kept once, under "all"
 STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_eye_detail_lens",
               "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror",
-              "binocular", "binocular_moddrop", "binocular_mirror", "binocular_moddrop_mirror")
+              "binocular", "binocular_moddrop", "binocular_mirror", "binocular_moddrop_mirror",
+              "mesh_averaged", "mesh_averaged_mirror", "after_mesh_averaged")
+# steps whose data was cut from the mirror-averaged mesh run with it (and the bundled model
+# with it at run time only, trained without)
+MESH_AVERAGED = ("mesh_averaged", "mesh_averaged_mirror", "after_mesh_averaged")
 CARRIED = " (carried)"
 
 
@@ -179,6 +183,7 @@ def main() -> None:
         if path.exists():
             models[step] = (path, "torch", "fp32")
     models["after"] = ("default", "onnxruntime", "int8")
+    models["after_mesh_averaged"] = ("default", "onnxruntime", "int8")
 
     results: dict[str, dict] = {}
     gazes: dict[str, np.ndarray] = {}
@@ -187,7 +192,7 @@ def main() -> None:
     seq = np.asarray(suite.sequence)
     for name, (model, backend, precision) in models.items():
         options = GazeEstimatorOptions(model=str(model), backend=backend, precision=precision,
-                                       threads=1)
+                                       threads=1, mesh_mirror_average=name in MESH_AVERAGED)
         gaze, lat = run_estimator(options, suite)
         gazes[name], results[name] = gaze, score(suite, gaze)
         latency[name] = round(float(np.nanmean(lat[seq >= 0])), 2)
