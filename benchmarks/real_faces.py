@@ -40,10 +40,12 @@ CASES = ("iris_cases", "lens_cases")          # per-case lists: kept once, under
 STEP_ORDER = ("augment", "hybrid", "hybrid_eye_detail", "hybrid_eye_detail_lens",
               "hybrid_mirror", "hybrid_eye_detail_mirror", "hybrid_eye_detail_lens_mirror",
               "binocular", "binocular_moddrop", "binocular_mirror", "binocular_moddrop_mirror",
-              "mesh_averaged", "mesh_averaged_mirror", "after_mesh_averaged")
+              "mesh_averaged", "mesh_averaged_mirror", "mesh_averaged_binocular",
+              "mesh_averaged_binocular_mirror", "after_mesh_averaged")
 # steps whose data was cut from the mirror-averaged mesh run with it (and the bundled model
 # with it at run time only, trained without)
-MESH_AVERAGED = ("mesh_averaged", "mesh_averaged_mirror", "after_mesh_averaged")
+MESH_AVERAGED = ("mesh_averaged", "mesh_averaged_mirror", "mesh_averaged_binocular",
+                 "mesh_averaged_binocular_mirror", "after_mesh_averaged")
 CARRIED = " (carried)"
 
 
@@ -171,7 +173,8 @@ def main() -> None:
     started = time.perf_counter()
     prev, prev_rows = previous_rows(RESULTS / "real_faces.md")
     carried = {k: v for k, v in (prev.get("steps") or {}).items()
-               if k in STEP_ORDER and not (args.steps / k / "model.safetensors").exists()}
+               if k in STEP_ORDER and k not in MESH_AVERAGED[-1:]
+               and not (args.steps / k / "model.safetensors").exists()}
     suite = build_suite(stares=args.stares, stare_frames=args.stare_frames)
     tmp = Path(tempfile.mkdtemp())
     models: dict[str, tuple[str | Path, str, str]] = {}

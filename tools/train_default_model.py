@@ -110,6 +110,16 @@ RECIPES = {
                                  eye_geometry=True, mesh_mirror_average=True,
                                  mirror_average=True,
                                  note="mirror-averaged mesh, shipped with mirror averaging"),
+    "mesh_averaged_binocular": Recipe(data="geometry_detail_lens_mma", eye_detail=True,
+                                      lens_fraction=0.1, augment="real-camera-mirror",
+                                      eye_geometry=True, eye_geometry_mode="binocular",
+                                      mesh_mirror_average=True,
+                                      note="mirror-averaged mesh and binocular geometry"),
+    "mesh_averaged_binocular_mirror": Recipe(
+        data="geometry_detail_lens_mma", eye_detail=True, lens_fraction=0.1,
+        augment="real-camera-mirror", eye_geometry=True, eye_geometry_mode="binocular",
+        mesh_mirror_average=True, mirror_average=True,
+        note="mirror-averaged mesh and binocular geometry, shipped with mirror averaging"),
 }
 BUNDLED = "hybrid_eye_detail_lens_mirror"
 
