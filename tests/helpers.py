@@ -22,6 +22,16 @@ def random_batch(n: int, *, seed: int = 0, gaze_scale: float = 4.0) -> dict[str,
             "gaze": torch.randn(n, 2, generator=g) * gaze_scale}
 
 
+def random_model_inputs(n: int = 3, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """A hybrid model's inputs: three (n, 3, 64, 64) patches in [0, 1], an (n, 25, 25) 0/1 face
+    grid and (n, 4) eye geometry within +-0.1 eye widths."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, 3, 64, 64, generator=g), torch.rand(n, 3, 64, 64, generator=g),
+            torch.rand(n, 3, 64, 64, generator=g),
+            (torch.rand(n, 25, 25, generator=g) > 0.5).float(),
+            0.2 * torch.rand(n, 4, generator=g) - 0.1)
+
+
 def kill_when(cmd: list[str], checkpoint: Path, ready: Callable[[dict], bool], *,
               timeout: float = 180.0) -> dict | None:
     """Run ``cmd``, SIGKILL it as soon as ``checkpoint``'s progress satisfies ``ready``; return

@@ -9,10 +9,9 @@ mean 2 -> 64 -> 128), and a fully connected layer with ReLU maps them to the 128
 on which the head predicts. Build models with :func:`gazesdk.models.create_model`.
 
 Why a binocular mode: both eyes look at one point, so the mean of the two irises' offsets is
-the cyclopean gaze direction (vergence cancels), and on a mirrored real face the face mesh and
-iris model disagree with themselves per eye about 3.5x more than in the two-eye mean (issue 17):
-a model that reads only the mean inherits far less of that asymmetry. The input stays the
-per-eye (N, 4), so apps feed every hybrid model alike.
+the cyclopean gaze direction (vergence cancels). Measured on the real-face suite (issue 17) it
+lowers the lens bias but does not lower the mirror error, so the bundled model stays per-eye.
+The input stays the per-eye (N, 4), so apps feed every hybrid model alike.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ and eye geometry cut from them, are mirror-consistent (issue 17).
 MediaPipe's face mesh is not mirror-symmetric: on a mirrored real face it places the eye
 corners, and with them the eye crops the iris model sees, a few hundredths of an eye width
 differently than the mirror image of its first answer, and a hybrid model turns that into
-centimetres of gaze (``benchmarks/real_faces.py``: 1.4 of the 1.5 cm mean mirror error came
-from the eye geometry alone). Running the mesh a second time on the horizontally mirrored ROI,
+centimetres of gaze (``benchmarks/mirror_sources.py``: for the bundled model 0.87 cm of
+the 1.10 cm mean mirror error comes from the eye geometry alone, 0.52 with this averaging).
+Running the mesh a second time on the horizontally mirrored ROI,
 mapping each answer point back to frame pixels and to the index of its mirror-image point
 (:func:`mirror_pairs`, fitted by ``tools/fit_mesh_mirror.py`` on the canonical face), and
 averaging the two is test-time mirror averaging of the landmark stage: the mirrored frame then

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import random_model_inputs
 
 from gazesdk.errors import ConfigError
 from gazesdk.losses.ordinal import OrdinalBins
@@ -16,11 +17,7 @@ from gazesdk.models.registry import model_from_config
 
 
 def _inputs(n: int = 4, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, 3, 64, 64, generator=g), torch.rand(n, 3, 64, 64, generator=g),
-            torch.rand(n, 3, 64, 64, generator=g),
-            (torch.rand(n, 25, 25, generator=g) > 0.5).float(),
-            0.2 * torch.rand(n, 4, generator=g) - 0.1)
+    return random_model_inputs(n, seed)
 
 
 @pytest.fixture
